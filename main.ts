@@ -1,0 +1,75 @@
+// dbxr entry point: builds the real context, runs the command tree, prints errors as JSON and exits.
+// This is the only place that exits.
+
+import { buildProgram, runProgram } from "./src/cli/root.ts";
+import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
+import { Output } from "./src/output.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function writeAll(file: typeof Deno.stdout | typeof Deno.stderr, text: string) {
+  const bytes = encoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+}
+
+function safeEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // outside the --allow-env scope: treated as unset
+  }
+}
+
+function realCtx(): { ctx: Ctx; interrupt: AbortController } {
+  const interrupt = new AbortController();
+  const out = new Output({
+    stdout: (t) => writeAll(Deno.stdout, t),
+    stderr: (t) => writeAll(Deno.stderr, t),
+    stdoutIsTty: Deno.stdout.isTerminal(),
+    stderrIsTty: Deno.stderr.isTerminal(),
+    envFormat: safeEnv("DBXR_OUTPUT"),
+  });
+  const ctx: Ctx = {
+    env: safeEnv,
+    fetch: (req) => fetch(req),
+    now: () => Date.now(),
+    sleep: sleepWithSignal,
+    async readTextFile(path) {
+      try {
+        return await Deno.readTextFile(path);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      }
+    },
+    async run(cmd, args): Promise<CommandResult> {
+      const r = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).output();
+      return { code: r.code, stdout: decoder.decode(r.stdout), stderr: decoder.decode(r.stderr) };
+    },
+    signal: interrupt.signal,
+    random: Math.random,
+    stdoutIsTty: Deno.stdout.isTerminal(),
+    stderrIsTty: Deno.stderr.isTerminal(),
+    out,
+  };
+  return { ctx, interrupt };
+}
+
+if (import.meta.main) {
+  const { ctx, interrupt } = realCtx();
+  // Ctrl-C and SIGTERM abort the running command through ctx.signal; the command decides what
+  // "interrupted" means (cancel the remote command, cancel the job run) and main still prints its result.
+  // A second Ctrl-C exits at once.
+  let interrupted = 0;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    interrupted++;
+    if (interrupted > 1) Deno.exit(130);
+    interrupt.abort(new DOMException(`interrupted by ${sig}`, "AbortError"));
+  };
+  const signals: Array<"SIGINT" | "SIGTERM"> = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal(s));
+  const code = await runProgram(buildProgram(ctx), ctx, Deno.args);
+  Deno.exit(code);
+}

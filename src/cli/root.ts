@@ -1,0 +1,108 @@
+// The command tree. Each group lives in its own thin file; this file wires them, the global flags,
+// and the translation of commander's own errors into InvalidArgument.
+
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import type { Ctx } from "../ctx.ts";
+import { DbxrError, toDbxrError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { authCommands, doctorCommand } from "./auth.ts";
+import { clusterCommands, findClusterCommand } from "./cluster.ts";
+
+export interface GlobalFlags {
+  projectDir?: string;
+  profile?: string;
+  host?: string;
+  debug?: boolean;
+  json?: boolean;
+  text?: boolean;
+}
+
+/** The global flags as seen from any (sub)command. */
+export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
+  return cmd.optsWithGlobals() as GlobalFlags;
+}
+
+/** Adds an Examples block to a command's help; every command has one. */
+export function examples<C extends { addHelpText(pos: "after", text: string): unknown }>(
+  cmd: C,
+  lines: string[],
+): C {
+  cmd.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
+  return cmd;
+}
+
+export function buildProgram(ctx: Ctx): Command {
+  const program = new Command("dbxr")
+    .description(
+      "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the\n" +
+        "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool:\n" +
+        "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
+    )
+    .version(VERSION, "-V, --version", "print the dbxr version")
+    .option("--project-dir <dir>", "project folder holding session.json and repl_outputs/ (default: cwd)")
+    .option("-p, --profile <name>", "~/.databrickscfg profile")
+    .option("--host <url>", "workspace URL (overrides the profile's host)")
+    .option("--debug", "trace every HTTP request and response on stderr (secrets redacted)")
+    .addOption(new Option("--json", "print JSON (the default when stdout is not a terminal)").conflicts("text"))
+    .addOption(new Option("--text", "print text for people (the default on a terminal)"))
+    .hook("preAction", (_this, action) => {
+      const g = globals(action);
+      if (g.json) ctx.out.flagFormat = "json";
+      if (g.text) ctx.out.flagFormat = "text";
+      if (g.debug) ctx.out.debugEnabled = true;
+    });
+  examples(program, [
+    "dbxr find-cluster --name analytics",
+    "dbxr cluster start 0123-456789-abcdefgh --wait",
+    "dbxr auth describe --profile dev",
+    "dbxr doctor",
+  ]);
+
+  program.addCommand(findClusterCommand(ctx));
+  program.addCommand(clusterCommands(ctx));
+  program.addCommand(authCommands(ctx));
+  program.addCommand(doctorCommand(ctx));
+
+  configureRecursively(program, ctx);
+  return program as unknown as Command;
+}
+
+/** Commander copies these settings only to commands made with .command(), so apply them to all. */
+function configureRecursively(cmd: Command, ctx: Ctx) {
+  cmd.exitOverride();
+  cmd.showSuggestionAfterError(true);
+  cmd.configureOutput({
+    writeOut: (s) => ctx.out.raw(s),
+    writeErr: () => {}, // usage errors become one JSON InvalidArgument error instead
+    outputError: () => {},
+  });
+  for (const sub of cmd.commands as Command[]) configureRecursively(sub, ctx);
+}
+
+/** Runs argv through the program; returns the exit code. Never exits the process. */
+export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0; // --help, --version
+      const message = e.message.replace(/^error: /, "");
+      ctx.out.error(
+        new DbxrError("InvalidArgument", message, {
+          hint: helpHintFor(argv),
+          details: { commander_code: e.code },
+        }),
+      );
+    } else {
+      const err = toDbxrError(e);
+      if (err.code === "Error" && err.cause instanceof Error) ctx.out.debug(err.cause.stack ?? String(err.cause));
+      ctx.out.error(err);
+    }
+  }
+  return ctx.out.exitCode;
+}
+
+function helpHintFor(argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2);
+  return `dbxr ${words.length ? words.join(" ") + " " : ""}--help`;
+}

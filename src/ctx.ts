@@ -1,0 +1,47 @@
+// The one injected context. main.ts builds it from Deno (realCtx); tests build a fake one (tests/helpers).
+// Nothing else in src/ reads env, the clock, the TTY, the network or runs processes.
+
+import type { Output } from "./output.ts";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Ctx {
+  /** Environment lookup; variables outside the permission scope read as undefined. */
+  env(name: string): string | undefined;
+  /** Network access: real fetch, the emulator's handler, or a stub registry. */
+  fetch(req: Request): Promise<Response>;
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after ms, or rejects with the signal's reason when it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Reads a text file; undefined when it does not exist. */
+  readTextFile(path: string): Promise<string | undefined>;
+  /** Runs a program (only `databricks`, for U2M tokens, is within the permission scope). */
+  run(cmd: string, args: string[]): Promise<CommandResult>;
+  /** Aborts on Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  /** Jitter source for retries; tests pin it. */
+  random(): number;
+  stdoutIsTty: boolean;
+  stderrIsTty: boolean;
+  out: Output;
+}
+
+export function sleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
