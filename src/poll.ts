@@ -1,0 +1,72 @@
+// The one polling helper. Every long wait in dbxr (a cluster starting, a command running, a job run)
+// goes through poll(), with a schedule chosen for what is awaited. The schedules are pure functions
+// so that their request counts and overheads can be checked without a server.
+
+import type { Ctx } from "./ctx.ts";
+
+/** Delay before the next poll, given how long we have been waiting. */
+export type Schedule = (elapsedMs: number) => number;
+
+/**
+ * For commands: fast first polls so that short commands return within ~150 ms of finishing, then
+ * backing off so that a 600 s command costs under 200 status requests and under 5 s of overhead
+ * (design.md section 6). The delay is a fraction of the time already waited, capped per phase:
+ * overhead stays proportional to the wait, request count grows only logarithmically.
+ */
+export const commandSchedule: Schedule = (elapsedMs) => {
+  if (elapsedMs < 6_000) return clamp(elapsedMs * 0.3, 50, 150);
+  return clamp(elapsedMs * 0.15, 150, 5_000);
+};
+
+/** For clusters and job runs, which take minutes: 1 s, growing to 10 s. */
+export const slowSchedule: Schedule = (elapsedMs) => clamp(1_000 + elapsedMs * 0.1, 1_000, 10_000);
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+
+export type PollStep<T> = { done: true; value: T } | { done: false; progress?: string };
+
+export type PollOutcome<T> =
+  | { done: true; value: T; elapsedMs: number; polls: number }
+  | { done: false; elapsedMs: number; polls: number };
+
+export interface PollOptions {
+  timeoutMs: number;
+  schedule: Schedule;
+  signal?: AbortSignal;
+  /** Called with a progress text whenever it changes (e.g. a new cluster state). */
+  onProgress?: (text: string, elapsedMs: number) => void;
+  /** Clock origin, when the wait started before this call (await of an earlier exec). */
+  startedAt?: number;
+}
+
+/**
+ * Calls check() until it reports done or the timeout passes. The first check happens at once.
+ * A timeout is an outcome, not an error: callers decide what "still running" means.
+ * An aborted signal rejects with its reason.
+ */
+export async function poll<T>(
+  ctx: Pick<Ctx, "now" | "sleep">,
+  check: () => Promise<PollStep<T>>,
+  opts: PollOptions,
+): Promise<PollOutcome<T>> {
+  const start = ctx.now();
+  const origin = opts.startedAt ?? start;
+  let polls = 0;
+  let lastProgress: string | undefined;
+  while (true) {
+    opts.signal?.throwIfAborted();
+    polls++;
+    const step = await check();
+    const now = ctx.now();
+    if (step.done) return { done: true, value: step.value, elapsedMs: now - start, polls };
+    if (step.progress !== undefined && step.progress !== lastProgress) {
+      lastProgress = step.progress;
+      opts.onProgress?.(step.progress, now - start);
+    }
+    const left = start + opts.timeoutMs - now;
+    if (left <= 0) return { done: false, elapsedMs: now - start, polls };
+    await ctx.sleep(Math.min(opts.schedule(now - origin), left), opts.signal);
+  }
+}

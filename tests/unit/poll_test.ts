@@ -1,0 +1,87 @@
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { commandSchedule, poll, slowSchedule } from "../../src/poll.ts";
+
+/** Simulates polling a command that finishes after durationMs with a given round trip per request. */
+function simulate(durationMs: number, rttMs = 0) {
+  let t = 0;
+  let requests = 0;
+  while (true) {
+    t += rttMs / 2; // the server sees the request half a round trip later
+    requests++;
+    const done = t >= durationMs;
+    t += rttMs / 2;
+    if (done) return { requests, overheadMs: t - durationMs };
+    t += commandSchedule(t);
+  }
+}
+
+Deno.test("command schedule: short commands return within 150 ms of finishing, with < D/0.05 requests", () => {
+  for (const d of [500, 2_000, 5_000]) {
+    const r = simulate(d);
+    assert(r.overheadMs <= 150, `D=${d}: overhead ${r.overheadMs} ms`);
+    assert(r.requests < d / 50, `D=${d}: ${r.requests} requests`);
+    const slow = simulate(d, 100);
+    assert(slow.overheadMs <= 100 + 150, `D=${d}, RTT 100: overhead ${slow.overheadMs} ms`);
+  }
+});
+
+Deno.test("command schedule: a 600 s command costs at most 200 requests and 5 s of overhead", () => {
+  const r = simulate(600_000);
+  assert(r.requests <= 200, `${r.requests} requests`);
+  assert(r.overheadMs <= 5_000, `overhead ${r.overheadMs} ms`);
+});
+
+Deno.test("slow schedule starts at 1 s and never exceeds 10 s", () => {
+  assertEquals(slowSchedule(0), 1_000);
+  assertEquals(slowSchedule(10 * 60_000), 10_000);
+});
+
+function fakeClock() {
+  let t = 1_000;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => t,
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      t += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+Deno.test("poll: checks at once, reports progress changes, returns the value", async () => {
+  const clock = fakeClock();
+  const states = ["PENDING", "PENDING", "RUNNING"];
+  const progress: string[] = [];
+  const r = await poll(clock, () => {
+    const s = states.shift()!;
+    return Promise.resolve(s === "RUNNING" ? { done: true as const, value: s } : { done: false as const, progress: s });
+  }, { timeoutMs: 60_000, schedule: slowSchedule, onProgress: (p) => progress.push(p) });
+  assertEquals(r.done && r.value, "RUNNING");
+  assertEquals(r.polls, 3);
+  assertEquals(progress, ["PENDING"]);
+  assertEquals(clock.sleeps.length, 2);
+});
+
+Deno.test("poll: a timeout is an outcome, and the last sleep does not overshoot it", async () => {
+  const clock = fakeClock();
+  const r = await poll(clock, () => Promise.resolve({ done: false as const }), {
+    timeoutMs: 2_500,
+    schedule: () => 1_000,
+  });
+  assertEquals(r.done, false);
+  assertEquals(r.elapsedMs, 2_500);
+  assertEquals(clock.sleeps, [1_000, 1_000, 500]);
+});
+
+Deno.test("poll: an aborted signal stops it with the signal's reason", async () => {
+  const clock = fakeClock();
+  const ac = new AbortController();
+  let calls = 0;
+  const p = poll(clock, () => {
+    if (++calls === 2) ac.abort(new Error("interrupted"));
+    return Promise.resolve({ done: false as const });
+  }, { timeoutMs: 60_000, schedule: () => 10, signal: ac.signal });
+  await p.then(() => assert(false, "should reject"), (e) => assertEquals((e as Error).message, "interrupted"));
+});
