@@ -150,7 +150,7 @@ async function attemptOnce(
     } catch (e) {
       if (outer.aborted) throw outer.reason;
       if (isNotCapable(e)) throw hostNotAllowed(url, e);
-      return classifyNetworkError(e, timeout.signal.aborted);
+      return classifyNetworkError(e, timeout.signal.aborted, timeoutMs);
     }
     // Reading the body is part of the attempt: a dropped connection can surface here, after a 200.
     let text = "";
@@ -160,7 +160,7 @@ async function attemptOnce(
       else text = await res.text();
     } catch (e) {
       if (outer.aborted) throw outer.reason;
-      const r = classifyNetworkError(e, timeout.signal.aborted);
+      const r = classifyNetworkError(e, timeout.signal.aborted, timeoutMs);
       return { ...r, phase: "sent", error: `error reading the response body: ${r.error}` };
     }
     const response: RawResponse = {
@@ -191,8 +191,14 @@ async function attemptOnce(
   }
 }
 
-function classifyNetworkError(e: unknown, timedOut: boolean): Extract<AttemptResult, { kind: "network" }> {
-  if (timedOut) return { kind: "network", phase: "sent", error: "the request timed out", timedOut: true };
+function classifyNetworkError(
+  e: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): Extract<AttemptResult, { kind: "network" }> {
+  if (timedOut) {
+    return { kind: "network", phase: "sent", error: `timed out after ${timeoutMs} ms`, timedOut: true };
+  }
   const err = e as { message?: string; cause?: { message?: string } };
   // Deno reports "fetch failed" and puts the detail in cause.
   const detail = [err?.message, err?.cause?.message].filter((m) => m && m !== "fetch failed").join(": ") ||
@@ -232,15 +238,15 @@ function networkError(
 ): DbxrError {
   const url = new URL(req.url);
   const notRepeated = r.phase === "sent" && !idempotent && attempts === 1;
-  const what = r.timedOut
-    ? `${req.method} ${url.pathname} timed out`
-    : `${req.method} ${url.pathname} failed`;
+  // "gave up after N attempts" would only repeat the count; a spent budget is worth saying.
+  const extra = reason && !reason.startsWith("gave up") ? `, ${reason}` : "";
   const tail = notRepeated
     ? "; the request may have reached the server, so it was not repeated"
     : attempts > 1
-    ? ` after ${attempts} attempts${reason ? ` (${reason})` : ""}`
+    ? ` (${attempts} attempts${extra})`
     : "";
-  return new DbxrError("NetworkError", `cannot reach ${url.host}: ${what}: ${redactText(r.error)}${tail}`, {
+  const message = `cannot reach ${url.host}: ${req.method} ${url.pathname}: ${redactText(r.error)}${tail}`;
+  return new DbxrError("NetworkError", message, {
     hint: "dbxr doctor",
     details: {
       method: req.method,
