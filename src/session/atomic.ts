@@ -1,0 +1,47 @@
+// Atomic file replacement: readers see the old file or the new one, never a half-written one, and
+// a crash (kill -9, power loss) cannot leave an empty session.json behind.
+
+import { basename, dirname, join } from "node:path";
+
+const encoder = new TextEncoder();
+
+/** Writes `data` to a temp file beside `path`, fsyncs it, renames it over `path`, then fsyncs the dir. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  // Same directory, so that rename() never crosses a file system; a leading dot keeps it out of the
+  // `NNN_` scan of repl_outputs/ and out of sight in listings.
+  const tmp = join(dir, `.${basename(path)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const file = await Deno.open(tmp, { write: true, createNew: true });
+  try {
+    try {
+      await writeAll(file, bytes);
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
+
+/** Makes the rename itself durable. Best effort: Windows cannot open a directory as a file. */
+async function syncDir(dir: string): Promise<void> {
+  let d: Deno.FsFile | undefined;
+  try {
+    d = await Deno.open(dir, { read: true });
+    await d.sync();
+  } catch {
+    // Not supported here; the rename is still atomic, only its durability across power loss is weaker.
+  } finally {
+    d?.close();
+  }
+}

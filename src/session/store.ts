@@ -1,0 +1,259 @@
+// session.json on disk: read (with migration and quarantine of corrupt files), atomic write, and the
+// lock that serialises read-modify-write across processes. It knows nothing about HTTP: callers hold
+// the lock only around reading, deciding and writing (and a quick submit), never while polling.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { join, resolve } from "node:path";
+import { DbxrError } from "../errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import { OUTPUT_DIR } from "./files.ts";
+import { migrate } from "./migrate.ts";
+import { serializeSession, type Session, SESSION_VERSION, validateSession } from "./schema.ts";
+import { fileStamp } from "./time.ts";
+
+export const SESSION_FILE = "session.json";
+export const LOCK_FILE = ".session.lock";
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
+export const CREATE_HINT = "dbxr create --cluster-id ID --session-name NAME";
+
+export interface SessionStoreOptions {
+  /** Epoch ms, for the names of archived and quarantined files (ctx.now). */
+  now: () => number;
+  /** How long to wait for another process's lock before SessionLocked. */
+  lockTimeoutMs?: number;
+}
+
+export interface LoadedSession {
+  session: Session;
+  /** The version on disk: 0 for a file that the seed's tool wrote (migrated on the next write). */
+  fromVersion: number;
+}
+
+// The lock files this async call chain already holds, so that update() inside withLock() does not
+// wait for itself (flock locks conflict between two descriptors of the same process).
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
+export class SessionStore {
+  readonly projectDir: string;
+  readonly sessionFile: string;
+  readonly outputDir: string;
+  readonly lockFile: string;
+  readonly #now: () => number;
+  readonly #lockTimeoutMs: number;
+  readonly #lockKey: string;
+
+  constructor(projectDir: string, opts: SessionStoreOptions) {
+    this.projectDir = projectDir;
+    this.sessionFile = join(projectDir, SESSION_FILE);
+    this.outputDir = join(projectDir, OUTPUT_DIR);
+    this.lockFile = join(projectDir, LOCK_FILE);
+    this.#now = opts.now;
+    this.#lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.#lockKey = resolve(this.lockFile);
+  }
+
+  /** Creates the project dir and repl_outputs/ when missing. */
+  async ensureDirs(): Promise<void> {
+    await Deno.mkdir(this.outputDir, { recursive: true });
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await Deno.lstat(this.sessionFile);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    }
+  }
+
+  /** The session, migrated in memory; NoSession when there is none, SessionCorrupt when unreadable. */
+  async read(): Promise<Session> {
+    return (await this.load()).session;
+  }
+
+  async readIfExists(): Promise<Session | undefined> {
+    return (await this.#load())?.session;
+  }
+
+  async load(): Promise<LoadedSession> {
+    const loaded = await this.#load();
+    if (!loaded) throw this.#noSession();
+    return loaded;
+  }
+
+  /** Atomic: temp file in the project dir, fsync, rename. Always writes the current version. */
+  async write(session: Session): Promise<void> {
+    const problems = validateSession(session);
+    if (problems.length > 0) {
+      // A bug upstream; writing would turn it into a corrupt file for the next call.
+      throw new DbxrError("Error", `internal error: refusing to write an invalid session.json`, {
+        details: { problems },
+      });
+    }
+    await Deno.mkdir(this.projectDir, { recursive: true });
+    await writeFileAtomic(this.sessionFile, serializeSession(session));
+  }
+
+  /** Lock, read, apply fn, write atomically, unlock. fn must not wait on the network. */
+  async update(fn: (s: Session) => Session | Promise<Session>): Promise<Session> {
+    // No lock file (and no project dir) is created just to report that there is no session.
+    if (!(await this.exists())) throw this.#noSession();
+    return await this.withLock(async () => {
+      const next = await fn(await this.read());
+      await this.write(next);
+      return next;
+    });
+  }
+
+  /**
+   * Runs fn holding the project's lock: an exclusive `Deno.FsFile#lock` on `.session.lock`, which the
+   * kernel drops when the holder dies (kill -9 never leaves a stale lock). Waits at most
+   * lockTimeoutMs, then SessionLocked. Re-entrant within one async call chain.
+   */
+  async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
+    const mine = held.getStore();
+    if (mine?.has(this.#lockKey)) return await fn();
+    await Deno.mkdir(this.projectDir, { recursive: true });
+    // A separate file, never deleted: locking session.json itself would be lost at each rename.
+    const file = await Deno.open(this.lockFile, { read: true, write: true, create: true });
+    try {
+      await this.#acquire(file);
+      try {
+        return await held.run(new Set([...(mine ?? []), this.#lockKey]), fn);
+      } finally {
+        await file.unlock();
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * For `create --force`: renames session.json to `session.<timestamp>.json` (never over an existing
+   * file). Returns the new path, or undefined when there was no session file. Call it under withLock.
+   */
+  async archive(): Promise<string | undefined> {
+    if (!(await this.exists())) return undefined;
+    const stamp = fileStamp(this.#now());
+    const target = await freeName((n) =>
+      join(this.projectDir, `session.${stamp}${n > 1 ? `-${n}` : ""}.json`)
+    );
+    await Deno.rename(this.sessionFile, target);
+    return target;
+  }
+
+  async #acquire(file: Deno.FsFile): Promise<void> {
+    // tryLock in a loop rather than lock(): a blocked lock() cannot be abandoned after a timeout.
+    const deadline = performance.now() + this.#lockTimeoutMs;
+    let pause = 5;
+    while (!(await file.tryLock(true))) {
+      if (performance.now() >= deadline) {
+        throw new DbxrError(
+          "SessionLocked",
+          `session.json in ${this.projectDir} is locked by another dbxr process (waited ${
+            Math.round(this.#lockTimeoutMs / 100) / 10
+          }s).`,
+          {
+            hint: `dbxr status --project-dir ${this.projectDir}`,
+            details: { lock_file: this.lockFile, waited_ms: this.#lockTimeoutMs },
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - performance.now()))));
+      pause = Math.min(50, pause * 1.5);
+    }
+  }
+
+  async #load(attempt = 0): Promise<LoadedSession | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(this.sessionFile);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+    let problems: string[];
+    try {
+      const r = migrate(JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)));
+      if (r.ok) return { session: r.session, fromVersion: r.fromVersion };
+      if (r.reason === "newer") {
+        // Not corrupt: a later dbxr wrote it. Leave it exactly where it is.
+        throw new DbxrError(
+          "InvalidArgument",
+          `session.json in ${this.projectDir} has version ${r.version}; this dbxr reads up to version ${SESSION_VERSION}.`,
+          { hint: "dbxr --version", details: { session_file: this.sessionFile, version: r.version } },
+        );
+      }
+      problems = r.problems;
+    } catch (e) {
+      if (e instanceof DbxrError) throw e;
+      problems = [`not valid JSON: ${e instanceof Error ? e.message : String(e)}`];
+    }
+    const movedTo = await this.#quarantine(bytes);
+    if (movedTo === undefined) {
+      // Replaced or removed since it was read: judge what is there now.
+      if (attempt < 3) return await this.#load(attempt + 1);
+      throw new DbxrError(
+        "SessionLocked",
+        `session.json in ${this.projectDir} kept changing while being read.`,
+        {
+          hint: `dbxr status --project-dir ${this.projectDir}`,
+        },
+      );
+    }
+    throw new DbxrError(
+      "SessionCorrupt",
+      `session.json in ${this.projectDir} could not be read (${problems[0]}); it was moved to ${movedTo}.`,
+      { hint: CREATE_HINT, details: { session_file: this.sessionFile, moved_to: movedTo, problems } },
+    );
+  }
+
+  /**
+   * Moves an unreadable session.json aside, never overwriting and never deleting anything. Returns
+   * undefined when the file is no longer the one that was judged (another process replaced it).
+   */
+  async #quarantine(judged: Uint8Array): Promise<string | undefined> {
+    return await this.withLock(async () => {
+      let now: Uint8Array;
+      try {
+        now = await Deno.readFile(this.sessionFile);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      }
+      if (!sameBytes(now, judged)) return undefined;
+      const stamp = fileStamp(this.#now());
+      const target = await freeName((n) =>
+        join(this.projectDir, `${SESSION_FILE}.corrupt-${stamp}${n > 1 ? `-${n}` : ""}`)
+      );
+      await Deno.rename(this.sessionFile, target);
+      return target;
+    });
+  }
+
+  #noSession(): DbxrError {
+    return new DbxrError("NoSession", `No session.json found in ${this.projectDir}. Run 'create' first.`, {
+      hint: CREATE_HINT,
+      details: { project_dir: this.projectDir },
+    });
+  }
+}
+
+async function freeName(candidate: (n: number) => string): Promise<string> {
+  for (let n = 1;; n++) {
+    const path = candidate(n);
+    try {
+      await Deno.lstat(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return path;
+      throw e;
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
