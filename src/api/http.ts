@@ -540,7 +540,7 @@ export class ApiClient {
         secrets: [auth.replace(/^\S+\s+/, "")],
       });
       // A token can expire between our check and the server's: fetch a new one, once. A PAT cannot refresh.
-      if (res.status === 401 && !refreshed && this.credentials.authType !== "pat") {
+      if (!refreshed && this.credentials.authType !== "pat" && isStaleToken(res)) {
         refreshed = true;
         this.credentials.invalidate();
         continue;
@@ -564,6 +564,18 @@ export class ApiClient {
     const qs = query ? encodeQuery(query) : "";
     return `${this.host}${path.startsWith("/") ? path : `/${path}`}${qs ? `?${qs}` : ""}`;
   }
+}
+
+/**
+ * 401, or the 403 that Databricks sends for a token it no longer accepts ("Invalid access token.",
+ * "Token is expiring within 30 seconds. (token expired)"); other 403s are real permission answers.
+ */
+function isStaleToken(res: RawResponse): boolean {
+  if (res.status === 401) return true;
+  if (res.status !== 403) return false;
+  return /invalid access token|token is expir|token expired/i.test(
+    parseErrorBody(403, res.statusText, res.text).message,
+  );
 }
 
 function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T {

@@ -382,6 +382,20 @@ Deno.test("http: one credential refresh on 401, then success", async () => {
   ]);
 });
 
+Deno.test("http: a 403 for an expired token refreshes too; a plain 403 does not", async () => {
+  const { creds, state } = rotating();
+  const o = setup([
+    jsonResponse({ error_code: "403", message: "Token is expiring within 30 seconds. (token expired)" }, 403),
+    jsonResponse({ ok: 1 }),
+    jsonResponse({ error_code: "PERMISSION_DENIED", message: "User cannot access cluster" }, 403),
+  ], { client: { credentials: creds } });
+  assertEquals(await o.client.get("/api/2.0/x"), { ok: 1 });
+  assertEquals(state.invalidated, 1);
+  assertEquals((await apiError(o.client.get("/api/2.0/y"))).code, "PermissionDenied");
+  assertEquals(state.invalidated, 1);
+  assertEquals(o.requests.length, 3);
+});
+
 Deno.test("http: a second 401 is an AuthError; a PAT is not refreshed at all", async () => {
   const unauth = () => jsonResponse({ error_code: "UNAUTHENTICATED", message: "nope" }, 401);
   const { creds, state } = rotating();
