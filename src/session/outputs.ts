@@ -95,40 +95,31 @@ export async function writeStepOutputs(
 
 const ELLIPSIS = "...";
 
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+/** True when a surrogate pair (one code point) starts at index i. */
+const pairAt = (s: string, i: number) => isHigh(s.charCodeAt(i)) && isLow(s.charCodeAt(i + 1));
+
 /** The first `n` code points of `s` (all of it when shorter). Stops scanning after n: cheap on 20 MiB. */
 export function cutCodePoints(s: string, n: number): string {
   if (s.length <= n) return s;
-  let count = 0;
   let i = 0;
-  while (i < s.length && count < n) {
-    const c = s.charCodeAt(i);
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
-    count++;
-  }
+  for (let count = 0; i < s.length && count < n; count++) i += pairAt(s, i) ? 2 : 1;
   return s.slice(0, i);
 }
 
 /** The last `n` code points of `s`. */
 function lastCodePoints(s: string, n: number): string {
-  if (n <= 0) return "";
-  let count = 0;
   let i = s.length;
-  while (i > 0 && count < n) {
-    const c = s.charCodeAt(i - 1);
-    i -= c >= 0xdc00 && c <= 0xdfff && i - 2 >= 0 && isHigh(s.charCodeAt(i - 2)) ? 2 : 1;
-    count++;
-  }
+  for (let count = 0; i > 0 && count < n; count++) i -= i >= 2 && pairAt(s, i - 2) ? 2 : 1;
   return s.slice(i);
 }
 
-const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-
 function codePointLength(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (!(isHigh(s.charCodeAt(i)) && i + 1 < s.length)) n++;
-    else {
-      n++;
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if (pairAt(s, i)) {
+      n--;
       i++;
     }
   }

@@ -10,11 +10,11 @@ import { OUTPUT_DIR } from "./files.ts";
 import { migrate } from "./migrate.ts";
 import { serializeSession, type Session, SESSION_VERSION, validateSession } from "./schema.ts";
 import { fileStamp } from "./time.ts";
+import { CREATE_HINT, shellQuote } from "./transitions.ts";
 
 export const SESSION_FILE = "session.json";
 export const LOCK_FILE = ".session.lock";
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
-export const CREATE_HINT = "dbxr create --cluster-id ID --session-name NAME";
 
 export interface SessionStoreOptions {
   /** Epoch ms, for the names of archived and quarantined files (ctx.now). */
@@ -155,7 +155,7 @@ export class SessionStore {
             Math.round(this.#lockTimeoutMs / 100) / 10
           }s).`,
           {
-            hint: `dbxr status --project-dir ${this.projectDir}`,
+            hint: `dbxr status --project-dir ${shellQuote(this.projectDir)}`,
             details: { lock_file: this.lockFile, waited_ms: this.#lockTimeoutMs },
           },
         );
@@ -198,7 +198,7 @@ export class SessionStore {
         "SessionLocked",
         `session.json in ${this.projectDir} kept changing while being read.`,
         {
-          hint: `dbxr status --project-dir ${this.projectDir}`,
+          hint: `dbxr status --project-dir ${shellQuote(this.projectDir)}`,
         },
       );
     }

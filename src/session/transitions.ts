@@ -8,7 +8,8 @@ import { SESSION_VERSION } from "./schema.ts";
 import { slugify } from "./slug.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "./time.ts";
 
-const CREATE_HINT = "dbxr create --cluster-id ID --session-name NAME";
+/** The next step after NoSession or SessionCorrupt. */
+export const CREATE_HINT = "dbxr create --cluster-id ID --session-name NAME";
 
 export interface NewSessionInput {
   cluster_id: string;

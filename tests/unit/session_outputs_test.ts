@@ -109,6 +109,8 @@ Deno.test("preview cuts on character boundaries: never inside a surrogate pair o
   const bytes = new TextEncoder().encode("日本語のテキスト".repeat(50));
   assertEquals(preview(bytes, 5), "日本語のテ...");
   assertEquals(cutCodePoints("😀😀", 1), "😀");
+  // A lone surrogate (broken input) is one character, and never swallows the next one.
+  assertEquals(cutCodePoints("\ud800abc", 2), "\ud800a");
 });
 
 const TRACEBACK = [

@@ -2,8 +2,14 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { type DbxrError, isDbxrError } from "../../src/errors.ts";
 import type { Session } from "../../src/session/schema.ts";
-import { CREATE_HINT, SessionStore } from "../../src/session/store.ts";
-import { finishStep, markSubmitted, newSession, startStep } from "../../src/session/transitions.ts";
+import { SessionStore } from "../../src/session/store.ts";
+import {
+  CREATE_HINT,
+  finishStep,
+  markSubmitted,
+  newSession,
+  startStep,
+} from "../../src/session/transitions.ts";
 
 const T0 = Date.UTC(2026, 2, 1, 9, 0, 0);
 const now = () => T0;
