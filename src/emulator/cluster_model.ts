@@ -277,8 +277,9 @@ export class ClusterStore {
         CM_CALLER_ERROR_DETAILS,
       );
     }
+    const spec = validateSpec(body, rec.creator);
     if (rec.state !== "RUNNING" && rec.state !== "TERMINATED") throw unexpectedState(rec);
-    rec.spec = validateSpec(body, rec.creator);
+    rec.spec = spec;
     if (rec.state === "RUNNING") this.#enter(rec, "RESTARTING", this.deps.now());
   }
 
