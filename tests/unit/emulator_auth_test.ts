@@ -1,7 +1,7 @@
 import {
-  deepEqual as assertEquals,
+  deepStrictEqual as assertEquals,
   match as assertMatch,
-  notDeepEqual as assertNotEquals,
+  notDeepStrictEqual as assertNotEquals,
   ok as assert,
 } from "node:assert/strict";
 import { createEmulator } from "../../src/emulator/emulator.ts";
