@@ -45,6 +45,8 @@ export interface ErrorExtra {
   /** A command that the user can run next. */
   hint?: string;
   details?: Record<string, unknown>;
+  /** Extra top-level fields that a seed response carries (e.g. `tip` and `command_id` of `Running`). */
+  fields?: Record<string, unknown>;
   /** The original error, kept for --debug; never printed in JSON. */
   cause?: unknown;
 }
@@ -52,17 +54,24 @@ export interface ErrorExtra {
 export class DbxrError extends Error {
   readonly hint?: string;
   readonly details: Record<string, unknown>;
+  readonly fields: Record<string, unknown>;
 
   constructor(readonly code: ErrorCode, message: string, extra: ErrorExtra = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = "DbxrError";
     this.hint = extra.hint;
     this.details = extra.details ?? {};
+    this.fields = extra.fields ?? {};
   }
 
   /** A copy with a hint, for callers that know the next step better than the thrower. */
   withHint(hint: string): DbxrError {
-    return new DbxrError(this.code, this.message, { hint, details: this.details, cause: this.cause });
+    return new DbxrError(this.code, this.message, {
+      hint,
+      details: this.details,
+      fields: this.fields,
+      cause: this.cause,
+    });
   }
 
   get exitCode(): number {
@@ -71,6 +80,7 @@ export class DbxrError extends Error {
 
   toJSON(): Record<string, unknown> {
     const o: Record<string, unknown> = { status: this.code, error: this.code, message: this.message };
+    Object.assign(o, this.fields);
     if (this.hint) o.hint = this.hint;
     if (Object.keys(this.details).length > 0) o.details = this.details;
     return o;
