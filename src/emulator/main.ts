@@ -143,7 +143,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const server = serve(parsed.args, log);
+  let server: RunningServer;
+  try {
+    server = serve(parsed.args, log);
+  } catch (e) {
+    log(`dbxr-emulator: cannot listen on 127.0.0.1:${parsed.args.port}: ${(e as Error).message}`);
+    return 1;
+  }
   const { emulator } = server;
   // The one line that clients parse: keep it first and alone on stdout.
   // deno-lint-ignore no-console

@@ -182,6 +182,20 @@ Deno.test("M2M: another grant type is refused with an OAuth error", async () => 
   assertEquals(r.body.error, "unsupported_grant_type");
 });
 
+Deno.test("a short token lifetime keeps half of it usable despite the 30 s skew", async () => {
+  await using te = testEmulator({ tokenTtlSeconds: 10 });
+  const r = await te.call("POST", "/oidc/v1/token", {
+    token: null,
+    headers: { ...FORM, authorization: basic(te.emu.clientId, te.emu.clientSecret) },
+    body: "grant_type=client_credentials",
+  });
+  te.advance(4_999);
+  assertEquals((await te.get(ME, { token: r.body.access_token })).status, 200);
+  te.advance(1);
+  const refused = await te.get(ME, { token: r.body.access_token });
+  assertEquals(refused.body.message, "Token is expiring within 5 seconds. (token expired)");
+});
+
 Deno.test("a token with a zero expiry skew is accepted until its last second", async () => {
   await using te = testEmulator({ tokenTtlSeconds: 10, tokenExpirySkewSeconds: 0 });
   const r = await te.call("POST", "/oidc/v1/token", {
