@@ -1,4 +1,4 @@
-import { assertEquals } from "node:assert/strict";
+import { assertEquals } from "../helpers/assert.ts";
 import { assetPairs } from "../../scripts/gen_assets.ts";
 
 Deno.test("generated Python asset modules are up to date with their .py sources", async () => {

@@ -1,0 +1,103 @@
+// deno-lint-ignore-file no-console
+// The main job: start a fresh emulator, then drive dbxr against it as a user would, printing every
+// command and what it answered. Run through ./scripts/demo.sh (sets itself up) or `deno task demo`.
+// dbxr runs under exactly the release permission flags (scripts/permission_flags.txt).
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const flags = (file: string) =>
+  Deno.readTextFileSync(`${ROOT}scripts/${file}`).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+
+const bold = (s: string) => Deno.stdout.isTerminal() ? `\x1b[1m${s}\x1b[0m` : s;
+const dim = (s: string) => Deno.stdout.isTerminal() ? `\x1b[2m${s}\x1b[0m` : s;
+
+async function startEmulator() {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...flags("emulator_permission_flags.txt"), `${ROOT}src/emulator/main.ts`, "--time-scale", "20"],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the emulator exited before printing its address");
+    buf += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const info = JSON.parse(buf.split("\n")[0]) as { host: string; token: string };
+  return { child, info };
+}
+
+let cachedDenoDir: string | undefined;
+function denoDir(): string {
+  if (cachedDenoDir) return cachedDenoDir;
+  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
+    .outputSync();
+  return cachedDenoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
+}
+
+const home = await Deno.makeTempDir({ prefix: "dbxr-demo-home-" });
+const project = await Deno.makeTempDir({ prefix: "dbxr-demo-project-" });
+const { child: emulator, info } = await startEmulator();
+console.log(bold(`emulator: ${info.host}`) + dim(`  (time scale 20: a 20 s cluster start takes 1 s)`));
+console.log(dim(`project folder: ${project}\n`));
+
+const env = {
+  PATH: Deno.env.get("PATH") ?? "",
+  HOME: home,
+  DATABRICKS_HOST: info.host,
+  DATABRICKS_TOKEN: info.token,
+  // dbxr gets a temp HOME, so hand it this process's Deno cache instead of an empty one.
+  DENO_DIR: Deno.env.get("DENO_DIR") ?? denoDir(),
+};
+
+async function dbxr(args: string[], show = true): Promise<{ code: number; out: string }> {
+  if (show) console.log(bold(`$ dbxr ${args.map((a) => /[\s"']/.test(a) ? JSON.stringify(a) : a).join(" ")}`));
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...flags("permission_flags.txt"), `${ROOT}main.ts`, "--project-dir", project, ...args],
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout);
+  const err = new TextDecoder().decode(r.stderr);
+  if (show) {
+    console.log(out.trimEnd());
+    if (err.trim()) console.log(dim(err.trimEnd()));
+    console.log(dim(`(exit ${r.code})\n`));
+  }
+  return { code: r.code, out };
+}
+
+let failed = false;
+try {
+  await dbxr(["auth", "describe"]);
+  await dbxr(["auth", "whoami"]);
+  await dbxr(["cluster", "list", "--text"]);
+  await dbxr(["find-cluster", "--name", "analytics"]);
+  const all = JSON.parse((await dbxr(["cluster", "find", "--json"], false)).out) as Array<
+    { cluster_id: string; cluster_name: string; state: string }
+  >;
+  const stopped = all.find((c) => c.state === "TERMINATED");
+  if (stopped) {
+    await dbxr(["find-cluster", "--name", stopped.cluster_name]);
+    const r = await dbxr(["cluster", "start", stopped.cluster_id, "--wait", "--timeout", "120"]);
+    if (r.code !== 0) failed = true;
+  }
+  await dbxr(["find-cluster", "--name", "no-such-cluster"]);
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  try {
+    emulator.kill("SIGTERM");
+  } catch { /* already gone */ }
+  await emulator.status;
+  await Deno.remove(home, { recursive: true });
+}
+console.log(bold(failed ? "demo: something failed (see above)" : `demo: done. Project folder: ${project}`));
+if (failed) Deno.exit(1);
