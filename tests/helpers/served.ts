@@ -1,0 +1,46 @@
+// An emulator served on a random loopback port in the test process, and a `dbxr` runner pointed at it
+// with a private HOME (so no real ~/.databrickscfg is read) and the emulator's token.
+
+import { type ServerArgs, serve } from "../../src/emulator/main.ts";
+import type { Emulator } from "../../src/emulator/emulator.ts";
+import { type CliOptions, type CliResult, runCli } from "./cli.ts";
+
+export interface Served {
+  host: string;
+  emulator: Emulator;
+  home: string;
+  /** Runs dbxr with DATABRICKS_HOST/TOKEN of this emulator (override or drop them through opts.env). */
+  dbxr(args: string[], opts?: CliOptions): Promise<CliResult>;
+  /** The control API over HTTP, as a user would call it. */
+  control(method: string, path: string, body?: unknown): Promise<unknown>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function served(options: ServerArgs["options"] = {}): Promise<Served> {
+  const server = serve({ port: 0, options: { seed: 7, timeScale: 50, ...options } }, () => {});
+  const home = await Deno.makeTempDir({ prefix: "dbxr-test-home-" });
+  const baseEnv = { HOME: home, DATABRICKS_HOST: server.host, DATABRICKS_TOKEN: server.emulator.token };
+  return {
+    host: server.host,
+    emulator: server.emulator,
+    home,
+    dbxr(args, opts = {}) {
+      const env: Record<string, string> = { ...baseEnv, ...opts.env };
+      for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
+      return runCli(args, { ...opts, env });
+    },
+    async control(method, path, body) {
+      const res = await fetch(`${server.host}/__emulator/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return text ? JSON.parse(text) : undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+      await Deno.remove(home, { recursive: true });
+    },
+  };
+}
