@@ -132,6 +132,6 @@ Deno.test("job clusters cannot be started: InvalidArgument before any start requ
   const job = list.find((c) => c.cluster_source === "JOB")!;
   const r = await s.dbxr(["cluster", "start", job.cluster_id]);
   assertEquals(r.code, 2);
-  const counts = await s.control("GET", "requests/counts") as Record<string, number>;
+  const counts = await s.counts();
   assertEquals(Object.keys(counts).filter((k) => k.includes("clusters/start")), []);
 });

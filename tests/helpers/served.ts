@@ -13,6 +13,8 @@ export interface Served {
   dbxr(args: string[], opts?: CliOptions): Promise<CliResult>;
   /** The control API over HTTP, as a user would call it. */
   control(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** Requests served so far, per "METHOD path". */
+  counts(): Promise<Record<string, number>>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -37,6 +39,10 @@ export async function served(options: ServerArgs["options"] = {}): Promise<Serve
       });
       const text = await res.text();
       return text ? JSON.parse(text) : undefined;
+    },
+    async counts() {
+      const res = await fetch(`${server.host}/__emulator/requests/counts`);
+      return (await res.json()).counts;
     },
     async [Symbol.asyncDispose]() {
       await server.shutdown();

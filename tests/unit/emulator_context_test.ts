@@ -103,6 +103,13 @@ Deno.test("a context runs Python like a Databricks REPL and keeps its globals", 
       assertEquals(await text(ctx, "import subprocess\nsubprocess.run(['echo', 'hi']);"), "hi");
       assertEquals(await text(ctx, "import os\nos.write(1, b'ok \\xff\\xfe\\n');"), "ok \ufffd\ufffd");
     });
+    await t.step("%%sh runs the cell with sh; a failing cell is a CalledProcessError", async () => {
+      assertEquals(await text(ctx, "%%sh\necho from-sh\necho to-stderr >&2"), "from-sh\nto-stderr");
+      const h = await run(ctx, "%%sh\nexit 3");
+      assert(h.results?.resultType === "error");
+      assertStringIncludes(h.results.summary ?? "", "CalledProcessError</span>: Command");
+      assertStringIncludes(h.results.summary ?? "", "returned non-zero exit status 3.");
+    });
     await t.step("reading stdin gets EOF instead of hanging the protocol", async () => {
       assertEquals(await text(ctx, "import sys\nprint(repr(sys.stdin.read()))"), "''");
       const h = await run(ctx, "input()");
@@ -371,3 +378,47 @@ function processGroupAlive(pgid: number): boolean {
   }
   return false;
 }
+
+Deno.test("cancel and kill also work under the emulator's own permission flags (no Deno.kill)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dbxr-ctx-test-" });
+  const script = `${dir}/drive.ts`;
+  const moduleUrl = new URL("../../src/emulator/context_process.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { spawnContext } from ${JSON.stringify(moduleUrl)};
+const ctx = spawnContext({ cwd: Deno.args[0], apiUrl: "http://127.0.0.1:1", apiToken: "t", workspaceHost: "127.0.0.1:1" });
+const out = { ready: (await ctx.ready).ok };
+const a = ctx.execute("import time\\ntime.sleep(30)", "python");
+await new Promise((r) => setTimeout(r, 300));
+ctx.cancel(a.id, "Cancelled");
+await a.done;
+out.cancelled = a.status;
+const b = ctx.execute("import subprocess, time\\nsubprocess.Popen(['sleep', '60'])\\ntime.sleep(60)", "python");
+await new Promise((r) => setTimeout(r, 300));
+out.pid = ctx.pid;
+const t0 = Date.now();
+await ctx.kill();
+out.killMs = Date.now() - t0;
+out.killed = b.status;
+console.log(JSON.stringify(out));
+`,
+  );
+  try {
+    const flags =
+      (await Deno.readTextFile(new URL("../../scripts/emulator_permission_flags.txt", import.meta.url)))
+        .split(/\s+/).filter(Boolean);
+    const res = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, script, `${dir}/ctx`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(res.stderr);
+    assert(res.success, stderr);
+    const out = JSON.parse(new TextDecoder().decode(res.stdout));
+    assertEquals([out.ready, out.cancelled, out.killed], [true, "Cancelled", "Finished"]);
+    assert(out.killMs < 1500, `kill took ${out.killMs} ms: the channel EOF should have taken the group down`);
+    assertEquals(processGroupAlive(out.pid), false, "the host and its children are gone");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
