@@ -1,0 +1,53 @@
+// Every command's --help works under the release permission flags, goes to stdout with exit 0 and ends
+// with examples; usage errors are one JSON InvalidArgument error with exit 2.
+
+import type { Command } from "@commander-js/extra-typings";
+import { buildProgram } from "../../src/cli/root.ts";
+import { Output } from "../../src/output.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { fakeCtx } from "../helpers/fake_ctx.ts";
+import { runCli } from "../helpers/cli.ts";
+
+function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
+  const subs = cmd.commands as Command[];
+  return [prefix, ...subs.flatMap((c) => commandPaths(c, [...prefix, c.name()]))];
+}
+
+const { ctx } = fakeCtx();
+ctx.out = new Output({ stdout: () => {}, stderr: () => {}, stdoutIsTty: false, stderrIsTty: false });
+const paths = commandPaths(buildProgram(ctx) as unknown as Command);
+
+Deno.test(`--help of all ${paths.length} commands under the scoped flags: stdout, exit 0, examples`, async () => {
+  const results = await Promise.all(paths.map((p) => runCli([...p, "--help"]).then((r) => ({ p, r }))));
+  for (const { p, r } of results) {
+    const name = `dbxr ${p.join(" ")} --help`;
+    assertEquals(r.code, 0, `${name}: ${r.stderr}`);
+    assertStringIncludes(r.stdout, "Usage: dbxr", name);
+    assertStringIncludes(r.stdout, "Examples:", name);
+    assertEquals(r.stderr, "", name);
+  }
+});
+
+Deno.test("--version prints the version", async () => {
+  const r = await runCli(["--version"]);
+  assertEquals(r.code, 0);
+  assert(/^\d+\.\d+\.\d+\n$/.test(r.stdout), r.stdout);
+});
+
+Deno.test("usage errors are InvalidArgument JSON with exit 2 and a help hint", async () => {
+  for (
+    const argv of [
+      ["cluster", "get"],
+      ["find-cluster"],
+      ["cluster", "start", "x", "--timeout", "soon"],
+      ["no-such-command"],
+      ["cluster", "list", "--json", "--text"],
+    ]
+  ) {
+    const r = await runCli(argv, { env: { HOME: "/nonexistent" } });
+    assertEquals(r.code, 2, `${argv.join(" ")}: ${r.stdout}`);
+    const e = r.json();
+    assertEquals([e.status, e.error], ["InvalidArgument", "InvalidArgument"]);
+    assertStringIncludes(e.hint as string, "--help");
+  }
+});
