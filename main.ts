@@ -45,7 +45,8 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
       }
     },
     async run(cmd, args): Promise<CommandResult> {
-      const r = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).output();
+      const r = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+        .output();
       return { code: r.code, stdout: decoder.decode(r.stdout), stderr: decoder.decode(r.stderr) };
     },
     signal: interrupt.signal,
@@ -68,7 +69,9 @@ if (import.meta.main) {
     if (interrupted > 1) Deno.exit(130);
     interrupt.abort(new DOMException(`interrupted by ${sig}`, "AbortError"));
   };
-  const signals: Array<"SIGINT" | "SIGTERM"> = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const signals: Array<"SIGINT" | "SIGTERM"> = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal(s));
   const code = await runProgram(buildProgram(ctx), ctx, Deno.args);
   Deno.exit(code);

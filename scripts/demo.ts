@@ -5,14 +5,23 @@
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const flags = (file: string) =>
-  Deno.readTextFileSync(`${ROOT}scripts/${file}`).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  Deno.readTextFileSync(`${ROOT}scripts/${file}`).split("\n").map((l) => l.trim()).filter((l) =>
+    l && !l.startsWith("#")
+  );
 
 const bold = (s: string) => Deno.stdout.isTerminal() ? `\x1b[1m${s}\x1b[0m` : s;
 const dim = (s: string) => Deno.stdout.isTerminal() ? `\x1b[2m${s}\x1b[0m` : s;
 
 async function startEmulator() {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags("emulator_permission_flags.txt"), `${ROOT}src/emulator/main.ts`, "--time-scale", "20"],
+    args: [
+      "run",
+      "--quiet",
+      ...flags("emulator_permission_flags.txt"),
+      `${ROOT}src/emulator/main.ts`,
+      "--time-scale",
+      "20",
+    ],
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -54,9 +63,19 @@ const env = {
 };
 
 async function dbxr(args: string[], show = true): Promise<{ code: number; out: string }> {
-  if (show) console.log(bold(`$ dbxr ${args.map((a) => /[\s"']/.test(a) ? JSON.stringify(a) : a).join(" ")}`));
+  if (show) {
+    console.log(bold(`$ dbxr ${args.map((a) => /[\s"']/.test(a) ? JSON.stringify(a) : a).join(" ")}`));
+  }
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags("permission_flags.txt"), `${ROOT}main.ts`, "--project-dir", project, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...flags("permission_flags.txt"),
+      `${ROOT}main.ts`,
+      "--project-dir",
+      project,
+      ...args,
+    ],
     env,
     clearEnv: true,
     stdout: "piped",

@@ -9,7 +9,7 @@ import { connect } from "./api/connect.ts";
 import * as scim from "./api/scim.ts";
 import { isAllPurpose, isRunning } from "./clusters/find.ts";
 import type { Ctx } from "./ctx.ts";
-import { DbxrError, toDbxrError } from "./errors.ts";
+import { type DbxrError, toDbxrError } from "./errors.ts";
 
 export interface Check {
   check: "config" | "host" | "credentials" | "clusters";
@@ -43,7 +43,10 @@ function failed(check: Check["check"], e: unknown): Check {
   };
 }
 
-export async function runDoctor(ctx: Ctx, flags: ConfigFlags): Promise<{ report: DoctorReport; firstError?: DbxrError }> {
+export async function runDoctor(
+  ctx: Ctx,
+  flags: ConfigFlags,
+): Promise<{ report: DoctorReport; firstError?: DbxrError }> {
   const checks: Check[] = [];
   const report: DoctorReport = { status: "ok", checks };
   const done = (firstError?: DbxrError) => {
@@ -59,7 +62,11 @@ export async function runDoctor(ctx: Ctx, flags: ConfigFlags): Promise<{ report:
     if (r.profile) report.profile = r.profile;
     report.auth_type = authType;
     const from = r.profile ? `profile ${r.profile} of ${r.configFile}` : "environment variables";
-    checks.push({ check: "config", ok: true, detail: `host ${r.config.host} and ${authType} credentials from ${from}` });
+    checks.push({
+      check: "config",
+      ok: true,
+      detail: `host ${r.config.host} and ${authType} credentials from ${from}`,
+    });
   } catch (e) {
     checks.push(failed("config", e));
     return done(toDbxrError(e));
@@ -76,7 +83,11 @@ export async function runDoctor(ctx: Ctx, flags: ConfigFlags): Promise<{ report:
     if (err.code === "NetworkError" || err.code === "HostNotAllowed") {
       checks.push(failed("host", err));
     } else {
-      checks.push({ check: "host", ok: true, detail: `${conn.config.host} answered (HTTP ${err.details.http_status ?? "?"})` });
+      checks.push({
+        check: "host",
+        ok: true,
+        detail: `${conn.config.host} answered (HTTP ${err.details.http_status ?? "?"})`,
+      });
       checks.push(failed("credentials", err));
     }
     return done(err);
@@ -110,7 +121,9 @@ export async function runDoctor(ctx: Ctx, flags: ConfigFlags): Promise<{ report:
 
 export function doctorText(r: DoctorReport): string {
   const lines = r.checks.map((c) =>
-    `${c.ok ? "ok  " : "FAIL"} ${c.check.padEnd(12)} ${c.detail}${c.hint ? `\n     ${"".padEnd(12)} fix: ${c.hint}` : ""}`
+    `${c.ok ? "ok  " : "FAIL"} ${c.check.padEnd(12)} ${c.detail}${
+      c.hint ? `\n     ${"".padEnd(12)} fix: ${c.hint}` : ""
+    }`
   );
   return [...lines, r.status === "ok" ? "all checks passed" : "some checks failed"].join("\n");
 }

@@ -94,6 +94,9 @@ export function isDbxrError(e: unknown, code?: ErrorCode): e is DbxrError {
 /** Turns anything thrown into a DbxrError; unknown errors become ApiError-free "Error" without a stack. */
 export function toDbxrError(e: unknown): DbxrError {
   if (e instanceof DbxrError) return e;
+  if (e instanceof DOMException && e.name === "AbortError") {
+    return new DbxrError("Cancelled", "Interrupted.", { cause: e });
+  }
   if (e instanceof Deno.errors.NotCapable || (e instanceof Error && e.name === "NotCapable")) {
     return new DbxrError("HostNotAllowed", (e as Error).message, { cause: e });
   }

@@ -1,7 +1,7 @@
 // The one output writer (design.md section 3.1). Data goes to stdout as JSON or text; progress,
 // warnings and --debug traces go to stderr. Only this file and main.ts may write to the terminal.
 
-import { DbxrError } from "./errors.ts";
+import type { DbxrError } from "./errors.ts";
 
 export type Format = "json" | "text";
 

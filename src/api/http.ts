@@ -213,14 +213,14 @@ function isNotCapable(e: unknown): boolean {
   return e instanceof Deno.errors.NotCapable || (e instanceof Error && e.name === "NotCapable");
 }
 
-/** A host outside --allow-net: say which one and how to allow it (README, "Custom hosts"). */
+/** A host outside --allow-net: say which one and how to allow it (README, "Permissions and custom hosts"). */
 export function hostNotAllowed(url: URL, cause?: unknown): DbxrError {
   const host = url.hostname;
   return new DbxrError(
     "HostNotAllowed",
     `${host} is outside dbxr's network permission scope (Databricks hosts and loopback only). ` +
       `For a custom host, run from source with an extra --allow-net=${host}, or rebuild the binary with it ` +
-      `(README, "Custom hosts")`,
+      `(README, "Permissions and custom hosts")`,
     {
       hint: `deno run $(cat scripts/permission_flags.txt) --allow-net=${host} main.ts …`,
       details: { host, url: url.origin },

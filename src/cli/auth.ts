@@ -80,7 +80,11 @@ export function doctorCommand(ctx: Ctx) {
         const { report, firstError } = await runDoctor(ctx, globals(c));
         ctx.out.result(report, {
           text: doctorText,
-          ...(firstError ? { exitCode: firstError.exitCode } : report.status === "failed" ? { exitCode: 1 } : {}),
+          ...(firstError
+            ? { exitCode: firstError.exitCode }
+            : report.status === "failed"
+            ? { exitCode: 1 }
+            : {}),
         });
       }),
     ["dbxr doctor", "dbxr doctor --profile prod --text"],
@@ -105,7 +109,14 @@ function describeText(d: Described): string {
     `config file: ${d.config_file}`,
   ];
   const credFields = Object.keys(d.sources).filter((f) => f !== "host" && f !== "auth_type");
-  if (credFields.length) lines.push(`values:      ${credFields.map((f) => `${f} from ${d.sources[f]}`).join(", ")}`);
-  if (d.problem) lines.push(`problem:     ${d.problem.message}`, ...(d.problem.hint ? [`next:        ${d.problem.hint}`] : []));
+  if (credFields.length) {
+    lines.push(`values:      ${credFields.map((f) => `${f} from ${d.sources[f]}`).join(", ")}`);
+  }
+  if (d.problem) {
+    lines.push(
+      `problem:     ${d.problem.message}`,
+      ...(d.problem.hint ? [`next:        ${d.problem.hint}`] : []),
+    );
+  }
   return lines.join("\n");
 }

@@ -54,7 +54,8 @@ export function clusterCommands(ctx: Ctx) {
         const { client } = await connect(ctx, globals(c), "cluster_list");
         const all = await clusters.list(client, o.state ? { states: [o.state.toUpperCase()] } : {});
         const rows = all.map(clusterSummaryJson).sort((a, b) =>
-          Number(b.state === "RUNNING") - Number(a.state === "RUNNING") || a.cluster_name.localeCompare(b.cluster_name)
+          Number(b.state === "RUNNING") - Number(a.state === "RUNNING") ||
+          a.cluster_name.localeCompare(b.cluster_name)
         );
         ctx.out.result(rows, { text: clusterListText });
       }),
@@ -98,7 +99,10 @@ export function clusterCommands(ctx: Ctx) {
         const r = await startCluster(ctx, client, id, { wait: Boolean(o.wait), timeoutSeconds: o.timeout });
         ctx.out.result(r, { text: startText });
       }),
-    ["dbxr cluster start 0123-456789-abcdefgh --wait", "dbxr cluster start 0123-456789-abcdefgh --wait --timeout 900"],
+    [
+      "dbxr cluster start 0123-456789-abcdefgh --wait",
+      "dbxr cluster start 0123-456789-abcdefgh --wait --timeout 900",
+    ],
   ));
 
   group.addCommand(examples(

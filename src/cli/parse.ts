@@ -5,12 +5,16 @@ import { InvalidArgumentError } from "@commander-js/extra-typings";
 
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  }
   return n;
 }
 
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  }
   return n;
 }

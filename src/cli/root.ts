@@ -43,7 +43,9 @@ export function buildProgram(ctx: Ctx): Command {
     .option("-p, --profile <name>", "~/.databrickscfg profile")
     .option("--host <url>", "workspace URL (overrides the profile's host)")
     .option("--debug", "trace every HTTP request and response on stderr (secrets redacted)")
-    .addOption(new Option("--json", "print JSON (the default when stdout is not a terminal)").conflicts("text"))
+    .addOption(
+      new Option("--json", "print JSON (the default when stdout is not a terminal)").conflicts("text"),
+    )
     .addOption(new Option("--text", "print text for people (the default on a terminal)"))
     .hook("preAction", (_this, action) => {
       const g = globals(action);
@@ -95,7 +97,9 @@ export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Pr
       );
     } else {
       const err = toDbxrError(e);
-      if (err.code === "Error" && err.cause instanceof Error) ctx.out.debug(err.cause.stack ?? String(err.cause));
+      if (err.code === "Error" && err.cause instanceof Error) {
+        ctx.out.debug(err.cause.stack ?? String(err.cause));
+      }
       ctx.out.error(err);
     }
   }

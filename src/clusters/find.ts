@@ -44,7 +44,11 @@ export interface FoundCluster {
 }
 
 export function foundClusterJson(c: ClusterDetails): FoundCluster {
-  const o: FoundCluster = { cluster_id: c.cluster_id, cluster_name: c.cluster_name ?? "", state: c.state ?? "UNKNOWN" };
+  const o: FoundCluster = {
+    cluster_id: c.cluster_id,
+    cluster_name: c.cluster_name ?? "",
+    state: c.state ?? "UNKNOWN",
+  };
   if (!isRunning(c.state)) o.hint = `dbxr cluster start ${c.cluster_id} --wait`;
   return o;
 }

@@ -55,7 +55,9 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
   if (rows.length === 0) return "(none)";
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")).join("\n");
+  return cells.map((r) => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")).join(
+    "\n",
+  );
 }
 
 export const clusterListText = (cs: ClusterSummary[]) =>
@@ -65,7 +67,10 @@ export const clusterListText = (cs: ClusterSummary[]) =>
   );
 
 export const foundClustersText = (cs: FoundCluster[]) =>
-  table(["CLUSTER ID", "NAME", "STATE", "NEXT"], cs.map((c) => [c.cluster_id, c.cluster_name, c.state, c.hint ?? ""]));
+  table(
+    ["CLUSTER ID", "NAME", "STATE", "NEXT"],
+    cs.map((c) => [c.cluster_id, c.cluster_name, c.state, c.hint ?? ""]),
+  );
 
 export function clusterDetailText(c: ReturnType<typeof clusterDetailJson>): string {
   const lines = [
@@ -75,7 +80,12 @@ export function clusterDetailText(c: ReturnType<typeof clusterDetailJson>): stri
     ["source", c.cluster_source],
     ["spark_version", c.spark_version],
     ["node_type", c.node_type_id],
-    ["workers", c.autoscale ? `${c.autoscale.min_workers}-${c.autoscale.max_workers} (autoscale)` : String(c.num_workers)],
+    [
+      "workers",
+      c.autoscale
+        ? `${c.autoscale.min_workers}-${c.autoscale.max_workers} (autoscale)`
+        : String(c.num_workers),
+    ],
     ["access_mode", c.data_security_mode],
     ["creator", c.creator_user_name],
   ];

@@ -7,7 +7,7 @@ import type { ClusterDetails } from "../api/clusters.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { poll, slowSchedule } from "../poll.ts";
-import { isAllPurpose, isRunning } from "./find.ts";
+import { isAllPurpose } from "./find.ts";
 
 export type StartAction = "done" | "start" | "wait" | "fail";
 

@@ -40,7 +40,9 @@ Deno.test("OAuth M2M from a profile of DATABRICKS_CONFIG_FILE", async () => {
 Deno.test("a named profile that does not exist lists the ones that do", async () => {
   await using s = await served();
   await Deno.writeTextFile(`${s.home}/.databrickscfg`, `[dev]\nhost = ${s.host}\ntoken = x\n`);
-  const r = await s.dbxr(["cluster", "list", "--profile", "prod"], { env: { DATABRICKS_HOST: "", DATABRICKS_TOKEN: "" } });
+  const r = await s.dbxr(["cluster", "list", "--profile", "prod"], {
+    env: { DATABRICKS_HOST: "", DATABRICKS_TOKEN: "" },
+  });
   assert(r.code !== 0);
   assertStringIncludes(r.json().message as string, "dev");
 });
@@ -133,5 +135,8 @@ Deno.test("doctor: all checks pass against the emulator; a bad token fails the c
   const bad = await s.dbxr(["doctor"], { env: { DATABRICKS_TOKEN: "wrong" } });
   assertEquals(bad.code, 3);
   const checks = bad.json().checks as Array<{ check: string; ok: boolean; hint?: string }>;
-  assertEquals(checks.map((c) => [c.check, c.ok]), [["config", true], ["host", true], ["credentials", false]]);
+  assertEquals(checks.map((c) => [c.check, c.ok]), [["config", true], ["host", true], [
+    "credentials",
+    false,
+  ]]);
 });

@@ -20,10 +20,16 @@ export function assertMatch(actual: string, re: RegExp, msg?: string): void {
 }
 
 export function assertStringIncludes(actual: string, part: string, msg?: string): void {
-  nodeAssert.ok(actual.includes(part), msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(part)}`);
+  nodeAssert.ok(
+    actual.includes(part),
+    msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(part)}`,
+  );
 }
 
-export async function assertRejects(fn: () => Promise<unknown>, check?: (e: unknown) => void): Promise<unknown> {
+export async function assertRejects(
+  fn: () => Promise<unknown>,
+  check?: (e: unknown) => void,
+): Promise<unknown> {
   try {
     await fn();
   } catch (e) {

@@ -5,7 +5,9 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 let cachedFlags: string[] | undefined;
 export function permissionFlags(): string[] {
-  cachedFlags ??= Deno.readTextFileSync(`${ROOT}scripts/permission_flags.txt`).split("\n").map((l) => l.trim())
+  cachedFlags ??= Deno.readTextFileSync(`${ROOT}scripts/permission_flags.txt`).split("\n").map((l) =>
+    l.trim()
+  )
     .filter((l) => l && !l.startsWith("#"));
   return cachedFlags;
 }

@@ -1,7 +1,7 @@
 // An emulator served on a random loopback port in the test process, and a `dbxr` runner pointed at it
 // with a private HOME (so no real ~/.databrickscfg is read) and the emulator's token.
 
-import { type ServerArgs, serve } from "../../src/emulator/main.ts";
+import { serve, type ServerArgs } from "../../src/emulator/main.ts";
 import type { Emulator } from "../../src/emulator/emulator.ts";
 import { type CliOptions, type CliResult, runCli } from "./cli.ts";
 

@@ -56,7 +56,9 @@ Deno.test("poll: checks at once, reports progress changes, returns the value", a
   const progress: string[] = [];
   const r = await poll(clock, () => {
     const s = states.shift()!;
-    return Promise.resolve(s === "RUNNING" ? { done: true as const, value: s } : { done: false as const, progress: s });
+    return Promise.resolve(
+      s === "RUNNING" ? { done: true as const, value: s } : { done: false as const, progress: s },
+    );
   }, { timeoutMs: 60_000, schedule: slowSchedule, onProgress: (p) => progress.push(p) });
   assertEquals(r.done && r.value, "RUNNING");
   assertEquals(r.polls, 3);
@@ -83,5 +85,8 @@ Deno.test("poll: an aborted signal stops it with the signal's reason", async () 
     if (++calls === 2) ac.abort(new Error("interrupted"));
     return Promise.resolve({ done: false as const });
   }, { timeoutMs: 60_000, schedule: () => 10, signal: ac.signal });
-  await p.then(() => assert(false, "should reject"), (e) => assertEquals((e as Error).message, "interrupted"));
+  await p.then(
+    () => assert(false, "should reject"),
+    (e) => assertEquals((e as Error).message, "interrupted"),
+  );
 });
