@@ -20,11 +20,18 @@ export interface ExecuteMessage {
   command: string;
 }
 
+/** Cancel: the host sends SIGINT to its own main thread while that command runs. */
+export interface InterruptMessage {
+  type: "interrupt";
+  id: string;
+}
+
+export type ParentMessage = InitMessage | ExecuteMessage | InterruptMessage;
+
 export type HostMessage =
   | { type: "hello"; pid: number }
   | { type: "ready"; pid: number; python: string; ipython: string }
   | { type: "fatal"; message: string }
-  | { type: "started"; id: string }
   | { type: "done"; id: string; interrupted: boolean; results: CommandResults; captured: string };
 
 /** Yields one parsed message per line until the stream ends; a line that is not JSON is skipped. */
@@ -54,6 +61,6 @@ function parse(line: string): HostMessage | null {
   }
 }
 
-export function encodeMessage(msg: InitMessage | ExecuteMessage): Uint8Array {
+export function encodeMessage(msg: ParentMessage): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(msg) + "\n");
 }

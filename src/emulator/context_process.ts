@@ -3,7 +3,7 @@
 // This module owns the process and the command queue; the HTTP routes sit on top of it.
 
 import HOST_SOURCE from "./python/context_host_py.ts";
-import { encodeMessage, type ExecuteMessage, type HostMessage, readMessages } from "./context_channel.ts";
+import { encodeMessage, type HostMessage, type ParentMessage, readMessages } from "./context_channel.ts";
 import {
   commandCancelled,
   type CommandResults,
@@ -74,9 +74,10 @@ export interface ContextProcess {
   /** Queues a command behind the running one. */
   execute(command: string, language: Language): CommandHandle;
   get(commandId: string): CommandHandle | undefined;
-  /** Queued: Cancelled now. Running: SIGINT, Cancelling until the host answers. False if unknown. */
+  /** Queued: Cancelled now. Running: SIGINT into it, Cancelling until the host answers. False if unknown. */
   cancel(commandId: string, outcome: CancelOutcome): boolean;
-  /** Context lost: running and queued commands end Finished with CommandCancelledException; awaits the exit. */
+  /** Context lost: running and queued commands end Finished with CommandCancelledException; the process
+   * group is killed (EOF on the channel makes the host do it; SIGKILL after a grace period) and reaped. */
   kill(): Promise<void>;
 }
 
@@ -90,7 +91,6 @@ class Command implements CommandHandle {
   capturedOutput: string | null = null;
   startedAt: number | null = null;
   finishedAt: number | null = null;
-  hostStarted = false;
   cancelOutcome: CancelOutcome | null = null;
   readonly done: Promise<void>;
   resolve!: () => void;
@@ -110,6 +110,7 @@ class Command implements CommandHandle {
 }
 
 const STDERR_TAIL = 8192;
+const KILL_GRACE_MS = 2000;
 
 class Context implements ContextProcess {
   state: ContextState = "Pending";
@@ -177,8 +178,9 @@ class Context implements ContextProcess {
     } else if (cmd.status === "Running") {
       cmd.status = "Cancelling";
       cmd.cancelOutcome = outcome;
-      // Before "started" the host is not yet in user code, where SIGINT would be ignored.
-      if (cmd.hostStarted) this.#interrupt();
+      // Over the channel, not Deno.kill: the emulator may not signal processes (its --allow-run is
+      // scoped to python3) and python3 may be a wrapper's child. The host signals itself.
+      this.#send({ type: "interrupt", id: cmd.id });
     }
     return true;
   }
@@ -192,10 +194,14 @@ class Context implements ContextProcess {
       }
       this.#current = null;
       this.#queue = [];
-      this.#killGroup();
-      // EOF on its channel also takes the host down if it was not known yet (killed before "hello").
-      this.#closeChannel();
       this.#failReady("the context was killed before it was ready");
+      this.#killGroup();
+      // EOF on its channel makes the host kill its own process group (user code's children too).
+      this.#closeChannel();
+      // A host that cannot react (no hello yet, or the GIL held by C code) gets SIGKILL.
+      const timer = setTimeout(() => this.#signalChild("SIGKILL"), KILL_GRACE_MS);
+      await this.closed;
+      clearTimeout(timer);
     }
     await this.closed;
   }
@@ -265,18 +271,17 @@ class Context implements ContextProcess {
     await this.#writes;
   }
 
+  /** Immediate when this process may signal others (`--allow-run` unscoped, as in tests). */
   #killGroup(): void {
-    if (this.#hostPid !== null) {
-      try {
-        Deno.kill(-this.#hostPid, "SIGKILL"); // the host is a session (and group) leader
-      } catch {
-        try {
-          Deno.kill(this.#hostPid, "SIGKILL"); // it had not called setsid yet
-        } catch { /* already gone */ }
-      }
-    }
+    if (this.#hostPid === null) return;
     try {
-      this.#child?.kill("SIGKILL"); // the host itself, or the wrapper that started it
+      Deno.kill(-this.#hostPid, "SIGKILL"); // the host is a session (and group) leader
+    } catch { /* not allowed, or already gone: the channel EOF does it */ }
+  }
+
+  #signalChild(signal: Deno.Signal): void {
+    try {
+      this.#child?.kill(signal); // the host itself, or the wrapper that started it
     } catch { /* already gone */ }
   }
 
@@ -287,14 +292,7 @@ class Context implements ContextProcess {
     this.#writes = this.#writes.then(() => writer.close()).catch(() => {/* the pipe is already broken */});
   }
 
-  #interrupt(): void {
-    if (this.#hostPid === null) return;
-    try {
-      Deno.kill(this.#hostPid, "SIGINT");
-    } catch { /* exited meanwhile; the exit path settles the command */ }
-  }
-
-  #send(msg: Parameters<typeof encodeMessage>[0]): void {
+  #send(msg: ParentMessage): void {
     const writer = this.#writer;
     if (!writer) return;
     const bytes = encodeMessage(msg);
@@ -319,12 +317,6 @@ class Context implements ContextProcess {
         break;
       case "fatal":
         this.#fatal = msg.message;
-        break;
-      case "started":
-        if (this.#current?.id === msg.id) {
-          this.#current.hostStarted = true;
-          if (this.#current.cancelOutcome) this.#interrupt();
-        }
         break;
       case "done":
         if (this.#current?.id === msg.id) this.#finish(this.#current, msg);
@@ -352,8 +344,7 @@ class Context implements ContextProcess {
     this.#current = cmd;
     cmd.status = "Running";
     cmd.startedAt = this.#now();
-    const msg: ExecuteMessage = { type: "execute", id: cmd.id, language: cmd.language, command: cmd.command };
-    this.#send(msg);
+    this.#send({ type: "execute", id: cmd.id, language: cmd.language, command: cmd.command });
   }
 
   #settle(cmd: Command, status: CommandStatus, results: CommandResults | null): void {
@@ -393,7 +384,8 @@ function envOr(name: string, fallback: string): string {
   }
 }
 
-/** The emulator's own environment minus its Databricks credentials and settings, plus extras. */
+/** The emulator's own environment minus its Databricks credentials and settings, plus extras.
+ * NO_COLOR goes too: it is about dbxr's output, and causes are ANSI-coloured on Databricks. */
 function childEnv(extra: Record<string, string> | undefined): Record<string, string> {
   let base: Record<string, string> = {};
   try {
@@ -401,7 +393,7 @@ function childEnv(extra: Record<string, string> | undefined): Record<string, str
   } catch { /* no env permission: the interpreter gets only the extras */ }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    if (!/^(DATABRICKS_|DBXR_)/i.test(k)) env[k] = v;
+    if (!/^(DATABRICKS_|DBXR_|NO_COLOR$)/i.test(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }

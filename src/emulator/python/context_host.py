@@ -9,14 +9,15 @@ are dup'ed to non-inheritable fds at start, then fd 0 is pointed at /dev/null an
 capture pipe, so user code (print, os.write(1, ...), subprocesses, input()) cannot touch the channel.
   parent -> host: {"type": "init", "apiUrl", "apiToken", "workspaceHost", "outputLimit", "sparkConf", "cwd"}
                   {"type": "execute", "id", "language": "python" | "sql", "command"}
-  host -> parent: {"type": "hello", "pid"}                        (first, before IPython loads)
+                  {"type": "interrupt", "id"}                    (cancel: SIGINT into that command)
+  host -> parent: {"type": "hello", "pid"}                       (first, before IPython loads)
                   {"type": "ready", "pid", "python", "ipython"}
                   {"type": "fatal", "message"}                   (then exit 3)
-                  {"type": "started", "id"}                      (user code may now be interrupted)
                   {"type": "done", "id", "interrupted", "results", "captured"}
-Cancel is SIGINT to this process (the pid in "hello": python3 may be a wrapper's child); the parent
-sends it only after "started". SIGINT outside user code is ignored. EOF on the channel means the
-parent is gone or gave up on this context: the whole process group is killed.
+An interrupt makes the channel thread send SIGINT to the main thread, so it works without the
+parent being allowed to signal processes and whatever wrapper (a pyenv shim) started python3; a
+SIGINT from outside works the same way. SIGINT outside user code is ignored. EOF on the channel
+means the parent is gone or gave up on this context: the whole process group is killed.
 """
 
 import sys
@@ -62,10 +63,10 @@ def main():
         except OSError:
             pass
     channel = _Channel(in_fd, out_fd)
-    # The parent may have started a wrapper (a pyenv shim, a venv launcher): signals go to this pid.
+    # The parent may have started a wrapper (a pyenv shim, a venv launcher): this is the real pid.
     channel.send({"type": "hello", "pid": os.getpid()})
     inbox = queue.Queue()
-    channel.start_reader(inbox.put)
+    channel.start_reader(inbox)
     try:
         import IPython  # noqa: F401
     except Exception as e:  # ImportError, or a broken install
@@ -88,6 +89,7 @@ class _Channel:
         self.in_fd, self.out_fd = in_fd, out_fd
         self._in = os.fdopen(in_fd, "rb", closefd=False)
         self._lock = threading.Lock()
+        self.on_interrupt = lambda command_id: None  # set by _Host before any command can run
 
     def send(self, msg):
         import json
@@ -102,8 +104,9 @@ class _Channel:
             except OSError:
                 os._exit(0)  # the parent is gone
 
-    def start_reader(self, on_message):
-        """Reads messages on a thread. EOF means the parent died: take the process group down."""
+    def start_reader(self, inbox):
+        """Reads messages on a thread (interrupts must not wait behind the running command).
+        EOF means the parent died or gave up: take the process group down."""
         import json
         import signal
         import threading
@@ -117,7 +120,11 @@ class _Channel:
                             os.killpg(os.getpid(), signal.SIGKILL)
                     finally:
                         os._exit(0)
-                on_message(json.loads(line))
+                msg = json.loads(line)
+                if msg.get("type") == "interrupt":
+                    self.on_interrupt(msg.get("id"))
+                else:
+                    inbox.put(msg)
 
         threading.Thread(target=run, name="dbxr-channel", daemon=True).start()
 
@@ -443,18 +450,24 @@ def _display_html(html):
 
 class _Host:
     def __init__(self, channel, init, restart, inbox):
+        import threading
+
         self.channel = channel
         self.init = init
         self.limit = int(init.get("outputLimit") or 50000)
         self.start_dir = init.get("cwd") or os.getcwd()
         self.inbox = inbox
         self.mode = None  # "python" | "sql" while user code runs
+        self.current_id = None
+        self.cancelled_early = set()
+        self.state_lock = threading.Lock()
         self.images, self.error, self.exit_value = [], None, None
         self.interrupted = False
         self.restart_requested = False
         self.pending_done = restart.get("pending") if restart else None
         self.capture = _Capture()
         self._install_sigint()
+        channel.on_interrupt = self.interrupt
         os.chdir(self.start_dir)
         # `python -c` puts the CWD first on sys.path; an API context has no caller dir there.
         while sys.path and sys.path[0] in ("", os.getcwd()):
@@ -474,6 +487,18 @@ class _Host:
         import signal
 
         signal.signal(signal.SIGINT, self._on_sigint)
+
+    def interrupt(self, command_id):
+        """Runs on the channel thread. The signal goes to the main thread: a process-directed
+        signal could land on this thread and leave the main thread asleep in time.sleep()."""
+        import signal
+        import threading
+
+        with self.state_lock:
+            if self.current_id == command_id and self.mode is not None:
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            elif self.current_id != command_id:
+                self.cancelled_early.add(command_id)  # still queued in the inbox
 
     def _on_sigint(self, signum, frame):
         # Raise once per command: a second SIGINT could otherwise land in the host's own
@@ -524,6 +549,7 @@ class _Host:
 
         cfg = Config()
         cfg.HistoryManager.enabled = False  # no sqlite history file in the user's home
+        cfg.InteractiveShell.colors = "Neutral"  # ANSI tracebacks, as Databricks sends them
         shell = InteractiveShell.instance(config=cfg, display_pub_class=Publisher, displayhook_class=Hook)
         self._name_cells(shell)
         shell._showtraceback = self._keep_traceback
@@ -628,9 +654,15 @@ class _Host:
         self.capture.begin(sink)
         language = msg.get("language") or "python"
         table = None
-        self.mode = language
         try:
-            self.channel.send({"type": "started", "id": msg["id"]})
+            with self.state_lock:  # against the channel thread's interrupt()
+                early = msg["id"] in self.cancelled_early
+                self.cancelled_early.discard(msg["id"])
+                self.current_id = msg["id"]
+                self.mode = language  # from here on SIGINT raises KeyboardInterrupt
+            if early:
+                self.interrupted = True
+                raise KeyboardInterrupt  # cancelled before it started: nothing runs
             if language == "sql":
                 table = self._run_sql(msg.get("command") or "")
             else:
@@ -640,6 +672,7 @@ class _Host:
             if self.error is None:
                 self.error = (KeyboardInterrupt, e, "\x1b[0;31mKeyboardInterrupt\x1b[0m: ")
         finally:
+            # A plain store: no signal handler can run before it, and none raises after it.
             self.mode = None
         self.capture.end()
         captured = sink.text()
