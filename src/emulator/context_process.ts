@@ -111,6 +111,8 @@ class Command implements CommandHandle {
 
 const STDERR_TAIL = 8192;
 const KILL_GRACE_MS = 2000;
+/** Finished commands remembered for `get` (their results can be 50,000 characters each). */
+const REMEMBERED_COMMANDS = 1000;
 
 class Context implements ContextProcess {
   state: ContextState = "Pending";
@@ -154,7 +156,7 @@ class Context implements ContextProcess {
   execute(command: string, language: Language): CommandHandle {
     const now = this.#now();
     const cmd = new Command(crypto.randomUUID(), language, command, now);
-    this.#commands.set(cmd.id, cmd);
+    this.#remember(cmd);
     this.lastUsedAt = now;
     if (!this.alive) {
       this.#settle(cmd, "Error", this.#lostResults());
@@ -167,6 +169,14 @@ class Context implements ContextProcess {
 
   get(commandId: string): CommandHandle | undefined {
     return this.#commands.get(commandId);
+  }
+
+  #remember(cmd: Command): void {
+    this.#commands.set(cmd.id, cmd);
+    for (const [id, old] of this.#commands) { // oldest first
+      if (this.#commands.size <= REMEMBERED_COMMANDS) break;
+      if (old.terminal) this.#commands.delete(id);
+    }
   }
 
   cancel(commandId: string, outcome: CancelOutcome): boolean {

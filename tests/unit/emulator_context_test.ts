@@ -252,6 +252,7 @@ Deno.test("cancel interrupts a running command with either outcome, and the cont
     assertEquals(a.status, "Cancelling");
     await within(a.done, 10_000, "cancel");
     assertEquals([a.status, a.results], ["Cancelled", null]);
+    assertEquals(ctx.get(a.id), a);
 
     const b = ctx.execute("print('partial')\nimport time\ntime.sleep(30)", "python");
     await new Promise((r) => setTimeout(r, 300)); // now surely inside time.sleep
