@@ -214,6 +214,14 @@ Deno.test("a context runs Python like a Databricks REPL and keeps its globals", 
   });
 });
 
+Deno.test("restartPython in a context that never ran SQL, and %restart_python", async () => {
+  await withContext(async (ctx) => {
+    assertEquals(await text(ctx, "x = 1\ndbutils.library.restartPython()"), "");
+    assertEquals(await text(ctx, "print('x' in globals())\ny = 2\n%restart_python"), "False");
+    assertMatch(await text(ctx, "'y' in globals()"), /^Out\[1\]: False$/);
+  });
+});
+
 Deno.test("text past the output limit keeps head and tail around Databricks' marker", async () => {
   await withContext(async (ctx) => {
     const data = await text(ctx, "print('a' * 30000 + 'b' * 30000)");

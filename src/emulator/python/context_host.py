@@ -754,7 +754,7 @@ class _Host:
         if source is not None:
             try:
                 self._exec_fresh(source, done)
-            except OSError:
+            except Exception:
                 pass  # could not exec (e.g. the interpreter moved): fall back
         self._reset_in_process()
         self.channel.send(done)
@@ -762,25 +762,20 @@ class _Host:
     def _exec_fresh(self, source, done):
         import json
         import signal
-        import tempfile
 
-        snapshot = None
-        if hasattr(self.sql, "serialize"):
-            fd, snapshot = tempfile.mkstemp(prefix="dbxr-sql-")
-            with os.fdopen(fd, "wb") as f:
-                f.write(self.sql.serialize())
-        fd, state_path = tempfile.mkstemp(prefix="dbxr-restart-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(
+        snapshot = self._snapshot_sql()
+        state_path = _write_private_file(
+            "dbxr-restart-",
+            json.dumps(
                 {
                     "init": self.init,
                     "in_fd": self.channel.in_fd,
                     "out_fd": self.channel.out_fd,
                     "pending": done,
                     "sqlite": snapshot,
-                },
-                f,
-            )
+                }
+            ).encode("utf-8"),
+        )
         # An ignored SIGINT stays ignored across exec, so a cancel cannot kill the new
         # interpreter before it installs its own handler.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -791,14 +786,23 @@ class _Host:
         try:
             os.execv(sys.executable, [sys.executable, "-u", "-c", source, "--dbxr-restart", state_path])
         except OSError:
-            os.unlink(state_path)
-            if snapshot:
-                os.unlink(snapshot)
+            for path in (state_path, snapshot):
+                if path:
+                    os.unlink(path)
             os.set_inheritable(self.channel.in_fd, False)
             os.set_inheritable(self.channel.out_fd, False)
             self.capture.restore_fds()
             self._install_sigint()
             raise
+
+    def _snapshot_sql(self):
+        """The SQL tables as a file for the next interpreter, or None (nothing to keep, or a
+        Python without Connection.serialize, < 3.11)."""
+        try:
+            data = self.sql.serialize()  # raises for a database that never had a table
+        except Exception:
+            return None
+        return _write_private_file("dbxr-sql-", data)
 
     def _reset_in_process(self):
         """For Pythons without sys.orig_argv (< 3.10): the closest in-process equivalent."""
@@ -806,6 +810,15 @@ class _Host:
         self._seed_namespace(self.shell)
         sys.path[:] = self.initial_sys_path
         os.chdir(self.start_dir)
+
+
+def _write_private_file(prefix, data):
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix=prefix)  # mode 0600
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
 
 
 def _own_source():
