@@ -109,6 +109,11 @@ Deno.test("a context runs Python like a Databricks REPL and keeps its globals", 
       assert(h.results?.resultType === "error");
       assertStringIncludes(h.results.summary ?? "", "CalledProcessError</span>: Command");
       assertStringIncludes(h.results.summary ?? "", "returned non-zero exit status 3.");
+      assertEquals(await text(ctx, "!echo bang"), "bang");
+      assertEquals(
+        await text(ctx, "exit()\nprint('exit() does not end a context')"),
+        "exit() does not end a context",
+      );
     });
     await t.step("reading stdin gets EOF instead of hanging the protocol", async () => {
       assertEquals(await text(ctx, "import sys\nprint(repr(sys.stdin.read()))"), "''");

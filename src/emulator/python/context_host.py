@@ -555,6 +555,11 @@ class _Host:
         shell._showtraceback = self._keep_traceback
         shell.show_usage_error = self._keep_usage_error
         shell.set_custom_exc((_NotebookExit,), lambda *a, **k: None)
+        # `!cmd` without a pty: a command has no terminal, and the child writes straight into the
+        # capture pipe (IPython's default pexpect runner would turn every newline into "\r\n").
+        shell.system = shell.system_raw
+        # exit() and quit() end the IPython terminal app; a context has none, so they do nothing.
+        shell.ask_exit = lambda: None
         shell.register_magic_function(self._pip_magic, "line", "pip")
         shell.register_magic_function(self._restart_magic, "line", "restart_python")
         self._seed_namespace(shell)
