@@ -1,0 +1,80 @@
+// Command Execution API 1.2 (reference section 2): execution contexts and commands on a classic
+// all-purpose cluster. Parameter names are camelCase; errors come as {"error": "..."} (mapped by http.ts).
+
+import type { ApiClient } from "./http.ts";
+
+export type Language = "python" | "sql" | "scala" | "r";
+export type ContextStatus = "Pending" | "Running" | "Error";
+export type CommandStatus = "Queued" | "Running" | "Cancelling" | "Finished" | "Cancelled" | "Error";
+
+export interface CommandResults {
+  resultType?: "text" | "table" | "image" | "images" | "error";
+  data?: unknown;
+  truncated?: boolean;
+  schema?: Array<{ name: string; type?: string; metadata?: unknown }>;
+  isJsonSchema?: boolean;
+  fileName?: string;
+  fileNames?: string[];
+  summary?: string;
+  cause?: string;
+}
+
+export interface CommandStatusResponse {
+  id: string;
+  status: CommandStatus;
+  results?: CommandResults | null;
+}
+
+export const TERMINAL_COMMAND_STATES: ReadonlySet<CommandStatus> = new Set([
+  "Finished",
+  "Cancelled",
+  "Error",
+]);
+
+export async function createContext(
+  client: ApiClient,
+  clusterId: string,
+  language: Language,
+): Promise<string> {
+  // Not idempotent: a retried create after the request reached the server would leak a context.
+  const r = await client.post<{ id: string }>("/api/1.2/contexts/create", { clusterId, language });
+  return r.id;
+}
+
+export function contextStatus(
+  client: ApiClient,
+  clusterId: string,
+  contextId: string,
+  signal?: AbortSignal,
+): Promise<{ id: string; status: ContextStatus }> {
+  return client.get("/api/1.2/contexts/status", { clusterId, contextId }, { signal });
+}
+
+export async function destroyContext(client: ApiClient, clusterId: string, contextId: string): Promise<void> {
+  await client.post("/api/1.2/contexts/destroy", { clusterId, contextId }, { idempotent: true });
+}
+
+export async function execute(
+  client: ApiClient,
+  p: { clusterId: string; contextId: string; language: Language; command: string },
+): Promise<string> {
+  // Never retried once sent: running the user's code twice is worse than reporting a network error.
+  const r = await client.post<{ id: string }>("/api/1.2/commands/execute", p);
+  return r.id;
+}
+
+export function commandStatus(
+  client: ApiClient,
+  p: { clusterId: string; contextId: string; commandId: string },
+  signal?: AbortSignal,
+): Promise<CommandStatusResponse> {
+  return client.get("/api/1.2/commands/status", p, { signal });
+}
+
+export async function cancel(
+  client: ApiClient,
+  p: { clusterId: string; contextId: string; commandId: string },
+): Promise<void> {
+  // Cancelling twice is harmless, so a lost answer may be retried.
+  await client.post("/api/1.2/commands/cancel", p, { idempotent: true });
+}
