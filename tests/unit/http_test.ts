@@ -415,7 +415,7 @@ Deno.test("http: a host outside --allow-net → HostNotAllowed naming it and how
   assertEquals(e.code, "HostNotAllowed");
   assertEquals(e.hint, "deno run $(cat scripts/permission_flags.txt) --allow-net=dbx.corp.example main.ts …");
   assertStringIncludes(e.message, "dbx.corp.example");
-  assertStringIncludes(e.message, "Custom hosts");
+  assertStringIncludes(e.message, "Permissions and custom hosts");
   assertEquals(e.details.host, "dbx.corp.example");
 });
 
