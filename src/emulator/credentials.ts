@@ -24,6 +24,13 @@ export interface IssuedToken {
   expiresAt: number;
 }
 
+/** A token handed to one execution context (its notebook context's `apiToken()`). */
+interface ContextToken {
+  principal: Principal;
+  contextId: string;
+  uses: number;
+}
+
 const base64url = (s: string) => btoa(s).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 
 export class Credentials {
@@ -33,11 +40,16 @@ export class Credentials {
   readonly user: Principal;
   readonly servicePrincipal: Principal;
   #issued = new Map<string, IssuedToken>();
+  #contextTokens = new Map<string, ContextToken>();
+  /** Revoked context tokens stay known as secrets, so that the request log still hides them. */
+  #revoked = new Set<string>();
   #rng: Rng;
+  #contextRng: Rng;
 
   constructor(secretSeed: number, readonly workspaceHostHint = "dbxr-emulator") {
     const rng = createRng(secretSeed, "credentials");
     this.#rng = createRng(secretSeed, "oauth-tokens");
+    this.#contextRng = createRng(secretSeed, "context-tokens");
     this.token = `dapi${rng.hex(32)}`;
     this.clientId = rng.uuid();
     this.clientSecret = `dose${rng.alnum(32)}`;
@@ -84,6 +96,39 @@ export class Credentials {
   }
 
   /**
+   * A token for one execution context, acting as the principal that created it. It has a PAT's shape
+   * (clients and redaction treat it as one) but is a separate secret, valid until the context goes, so
+   * that tests can tell code inside a context from the user calling with the PAT.
+   */
+  issueContextToken(principal: Principal, contextId: string): string {
+    const token = `dapi${this.#contextRng.hex(32)}`;
+    this.#contextTokens.set(token, { principal, contextId, uses: 0 });
+    return token;
+  }
+
+  revokeContextToken(token: string): void {
+    if (this.#contextTokens.delete(token)) this.#revoked.add(token);
+  }
+
+  /** Requests that authenticated with this context token so far. */
+  contextTokenUses(token: string): number {
+    return this.#contextTokens.get(token)?.uses ?? 0;
+  }
+
+  /**
+   * How an accepted `Authorization` header authenticated, for the request log: `pat`, `oauth` or
+   * `context:<contextId>`; undefined when it is not accepted.
+   */
+  credentialKind(authorization: string | null): string | undefined {
+    const token = bearer(authorization);
+    if (token === undefined) return undefined;
+    if (token === this.token) return "pat";
+    if (this.#issued.has(token)) return "oauth";
+    const ctx = this.#contextTokens.get(token);
+    return ctx ? `context:${ctx.contextId}` : undefined;
+  }
+
+  /**
    * The principal behind an `Authorization` header, or the error a workspace answers. Real workspaces
    * refuse OAuth tokens shortly before they expire ("Token is expiring within 30 seconds. (token
    * expired)", databricks-vscode#583), hence `skewSeconds`.
@@ -93,10 +138,16 @@ export class Credentials {
     now: number,
     skewSeconds: number,
   ): Principal | EmulatorHttpError {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-    if (!m) return authError(401, "Credential was not sent or was of an unsupported type for this API.");
-    const token = m[1];
+    const token = bearer(authorization);
+    if (token === undefined) {
+      return authError(401, "Credential was not sent or was of an unsupported type for this API.");
+    }
     if (token === this.token) return this.user;
+    const ctx = this.#contextTokens.get(token);
+    if (ctx) {
+      ctx.uses++;
+      return ctx.principal;
+    }
     const issued = this.#issued.get(token);
     if (!issued) return authError(403, "Invalid access token.");
     if (now >= issued.expiresAt) return authError(403, "Invalid access token.");
@@ -110,6 +161,17 @@ export class Credentials {
 
   /** Every secret value this emulator knows, longest first, for redaction. */
   secretValues(): string[] {
-    return [this.token, this.clientSecret, ...this.#issued.keys()].sort((a, b) => b.length - a.length);
+    return [
+      this.token,
+      this.clientSecret,
+      ...this.#issued.keys(),
+      ...this.#contextTokens.keys(),
+      ...this.#revoked,
+    ]
+      .sort((a, b) => b.length - a.length);
   }
+}
+
+function bearer(authorization: string | null): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
 }

@@ -60,6 +60,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       );
       if (who instanceof EmulatorHttpError) throw who;
       req.principal = who;
+      req.auth = state.credentials.credentialKind(req.headers.get("authorization"));
     }
     const match = api.match(req.method, req.path);
     if (!match) {

@@ -16,6 +16,8 @@ export interface EmuRequest {
   readonly bytes: Uint8Array;
   /** The caller, once authentication has passed; undefined on public and control routes. */
   principal?: Principal;
+  /** How the caller authenticated: `pat`, `oauth` or `context:<contextId>` (for the request log). */
+  auth?: string;
   text(): string;
   /**
    * The body parsed as a JSON object; an empty body is `{}` as the SDKs send for no-argument POSTs.

@@ -17,6 +17,8 @@ export interface RequestLogEntry {
   status: number;
   /** Parsed JSON, a string (form or text), or `[binary N bytes]`; absent when empty. */
   body?: unknown;
+  /** How an authenticated request proved itself: `pat`, `oauth` or `context:<contextId>`. */
+  auth?: string;
   /** Set when an injected fault answered, dropped or delayed the request. */
   fault?: "status" | "drop" | "latency";
 }
@@ -101,6 +103,7 @@ export class RequestLog {
     };
     const body = logBody(req, secrets);
     if (body !== undefined) entry.body = body;
+    if (req.auth) entry.auth = req.auth;
     if (fault) entry.fault = fault;
     this.#entries.push(entry);
     if (this.#entries.length > MAX_ENTRIES) this.#entries.shift();
