@@ -8,6 +8,7 @@ import {
   type ClusterStateSpec,
   type TerminationReason,
 } from "./cluster_model.ts";
+import type { ContextsControl } from "./contexts.ts";
 import { type ActiveFault, type FaultSpec, FaultSpecError } from "./faults.ts";
 import { type EmuRequest, jsonResponse } from "./http.ts";
 import type { RequestLogEntry } from "./request_log.ts";
@@ -26,7 +27,8 @@ export interface HealthInfo {
   faults: number;
 }
 
-export interface EmulatorControl {
+/** The control operations on the shared state; modules add theirs (EmulatorControl is the whole set). */
+export interface CoreControl {
   health(): HealthInfo;
   /** Puts a cluster in a state now (see ClusterStateSpec); returns its ClusterDetails. */
   setClusterState(clusterId: string, spec: ClusterStateSpec): Record<string, unknown>;
@@ -43,6 +45,8 @@ export interface EmulatorControl {
   /** Back to the seed state: clusters, faults, request log, latency, and every module's data. */
   reset(): void;
 }
+
+export interface EmulatorControl extends CoreControl, ContextsControl {}
 
 /** A refused control call; over HTTP it is `{"error": message}` with this status. */
 export class ControlError extends Error {
@@ -94,7 +98,7 @@ function parseStateSpec(raw: unknown): ClusterStateSpec {
   return spec;
 }
 
-export function createControl(state: EmulatorState, resetAll: () => void): EmulatorControl {
+export function createControl(state: EmulatorState, resetAll: () => void): CoreControl {
   const guard = <T>(f: () => T): T => {
     try {
       return f();
@@ -152,7 +156,7 @@ export function createControl(state: EmulatorState, resetAll: () => void): Emula
  *
  * Modules add their own control routes to the same router (EmulatorModule.controlRoutes).
  */
-export function controlRouter(control: EmulatorControl): Router {
+export function controlRouter(control: CoreControl): Router {
   const router = new Router();
   const body = (req: EmuRequest) => {
     try {

@@ -4,6 +4,7 @@
 
 import { requiresAuth } from "./auth.ts";
 import { clustersModule } from "./clusters.ts";
+import { contextsModule } from "./contexts.ts";
 import { controlErrorResponse, controlRouter, createControl, type EmulatorControl } from "./control.ts";
 import { EmulatorHttpError, endpointNotFound, error12, malformedRequest } from "./errors.ts";
 import { droppedResponse, faultResponse } from "./faults.ts";
@@ -14,7 +15,8 @@ import { scimModule } from "./scim.ts";
 import { type EmulatorModule, type EmulatorOptions, EmulatorState } from "./state.ts";
 
 export type { EmulatorOptions } from "./state.ts";
-export type { EmulatorControl, HealthInfo } from "./control.ts";
+export type { CoreControl, EmulatorControl, HealthInfo } from "./control.ts";
+export type { ContextInfo, ContextsSnapshot, GoneContextInfo } from "./contexts.ts";
 export type { ActiveFault, FaultSpec } from "./faults.ts";
 export type { RequestLogEntry } from "./request_log.ts";
 export type { ClusterStateSpec } from "./cluster_model.ts";
@@ -43,10 +45,16 @@ const CONTROL_PREFIX = "/__emulator/";
 
 export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const state = new EmulatorState(opts);
-  const modules: EmulatorModule[] = [oauthModule(state), scimModule(state), clustersModule(state)];
+  const contexts = contextsModule(state);
+  const modules: EmulatorModule[] = [
+    oauthModule(state),
+    scimModule(state),
+    clustersModule(state),
+    contexts,
+  ];
   const api = new Router();
   modules.forEach((m) => m.routes(api));
-  const control = createControl(state, () => state.reset());
+  const control: EmulatorControl = { ...createControl(state, () => state.reset()), ...contexts.control };
   const controls = controlRouter(control);
   modules.forEach((m) => m.controlRoutes?.(controls));
   let closing: Promise<void> | undefined;

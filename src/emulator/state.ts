@@ -22,6 +22,18 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** Execution contexts per cluster before eviction or refusal (Databricks: 145). */
   maxContexts?: number;
+  /**
+   * How long a context must have been idle (no command since) before it may be evicted at the context
+   * limit, in ms of the emulator clock. Databricks documented 24 hours; the emulator defaults to 0 so
+   * that tests need not wait.
+   */
+  idleEvictionMs?: number;
+  /**
+   * The `error` of contexts/create on a cluster that cannot host a context (not RUNNING/RESIZING, or the
+   * "contexts not ready" fault); `{clusterId}` and `{state}` are filled in. Only the
+   * `ClusterNotReadyException` name is evidenced, the rest of the real text is unknown.
+   */
+  clusterNotReadyMessage?: string;
   /** The emulator's own URL (e.g. http://127.0.0.1:PORT), once known; see Emulator.setBaseUrl. */
   baseUrl?: string;
   /** Injectable clock, epoch ms (default Date.now). */
@@ -39,6 +51,8 @@ export interface Settings {
   timeScale: number;
   latencyMs: number;
   maxContexts: number;
+  idleEvictionMs: number;
+  clusterNotReadyMessage: string;
   tokenTtlSeconds: number;
   tokenExpirySkewSeconds: number;
   delays: ClusterDelays;
@@ -50,6 +64,8 @@ export interface EmulatorEvents extends ClusterEvents {
 }
 
 const DEFAULT_SEED = 1;
+export const DEFAULT_CLUSTER_NOT_READY_MESSAGE =
+  "ClusterNotReadyException: Cluster {clusterId} is not ready to run commands (state {state}).";
 
 function positive(name: string, v: number | undefined, fallback: number, allowZero = false): number {
   if (v === undefined) return fallback;
@@ -76,6 +92,8 @@ export function resolveSettings(opts: EmulatorOptions): Settings {
     timeScale: positive("timeScale", opts.timeScale, 1),
     latencyMs: positive("latencyMs", opts.latencyMs, 0, true),
     maxContexts,
+    idleEvictionMs: positive("idleEvictionMs", opts.idleEvictionMs, 0, true),
+    clusterNotReadyMessage: opts.clusterNotReadyMessage ?? DEFAULT_CLUSTER_NOT_READY_MESSAGE,
     tokenTtlSeconds: positive("tokenTtlSeconds", opts.tokenTtlSeconds, 3600),
     tokenExpirySkewSeconds: positive("tokenExpirySkewSeconds", opts.tokenExpirySkewSeconds, 30, true),
     delays,
