@@ -12,6 +12,7 @@ import { type EmuRequest, jsonResponse, MalformedBody, readRequest } from "./htt
 import { oauthModule } from "./oauth.ts";
 import { Router } from "./router.ts";
 import { scimModule } from "./scim.ts";
+import { servingModule } from "./serving.ts";
 import { type EmulatorModule, type EmulatorOptions, EmulatorState } from "./state.ts";
 
 export type { EmulatorOptions } from "./state.ts";
@@ -51,6 +52,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     scimModule(state),
     clustersModule(state),
     contexts,
+    servingModule(state),
   ];
   const api = new Router();
   modules.forEach((m) => m.routes(api));
