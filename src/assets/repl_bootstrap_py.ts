@@ -285,6 +285,7 @@ def _dbxr_bootstrap(ns):
     # ----- sub_llm -----
 
     def connection():
+        __tracebackhide__ = True
         dbutils = ns.get("dbutils")
         if dbutils is None:
             raise RuntimeError(
@@ -328,6 +329,7 @@ def _dbxr_bootstrap(ns):
         return text or str(getattr(err, "reason", "") or "no message")
 
     def content_of(raw, endpoint):
+        __tracebackhide__ = True
         try:
             body = json.loads(raw.decode("utf-8"))
             choice = body["choices"][0]
@@ -345,6 +347,7 @@ def _dbxr_bootstrap(ns):
         return "" if content is None else str(content)
 
     def invoke(conn, prompt, endpoint, max_tokens, system, temperature):
+        __tracebackhide__ = True
         import socket
         import urllib.error
         import urllib.parse
@@ -396,6 +399,7 @@ def _dbxr_bootstrap(ns):
         returns choices[0].message.content. No tools, no retries. An HTTP error raises RuntimeError
         with the status and the server's message; the request times out after _dbxr.llm_timeout
         seconds (300 by default)."""
+        __tracebackhide__ = True  # IPython leaves dbxr's frames out of the traceback
         return invoke(connection(), prompt, endpoint, max_tokens, system, temperature)
 
     def sub_llm_batch(
@@ -407,6 +411,7 @@ def _dbxr_bootstrap(ns):
         Fails fast: the first call that fails raises RuntimeError("sub_llm_batch: prompts[i] failed:
         ...") chained to its cause; calls not yet started are cancelled, and the exception carries
         .index (i) and .results (the texts finished so far, None elsewhere)."""
+        __tracebackhide__ = True
         from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
         prompts = list(prompts)

@@ -430,6 +430,8 @@ Deno.test("sub_llm and sub_llm_batch call the serving endpoint with the context'
               "Serving endpoint with name nope not found",
           );
           assert(!summary.includes(TOKEN) && !cause.includes(TOKEN));
+          // IPython hides dbxr's frames except the one that raised.
+          assertEquals(cause.split("_dbxr_bootstrap.<locals>").length - 1, 1, "one frame of dbxr's");
         },
       );
 
