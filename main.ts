@@ -44,6 +44,9 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
         throw e;
       }
     },
+    async readStdin() {
+      return await new Response(Deno.stdin.readable).text();
+    },
     async run(cmd, args): Promise<CommandResult> {
       const r = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
         .output();

@@ -93,21 +93,94 @@ async function dbxr(args: string[], show = true): Promise<{ code: number; out: s
 }
 
 let failed = false;
+const expect = (r: { code: number }, code: number, what: string) => {
+  if (r.code !== code) {
+    failed = true;
+    console.log(bold(`demo: expected exit ${code} from ${what}, got ${r.code}`));
+  }
+};
 try {
+  // 1. Auth and clusters.
   await dbxr(["auth", "describe"]);
-  await dbxr(["auth", "whoami"]);
   await dbxr(["cluster", "list", "--text"]);
-  await dbxr(["find-cluster", "--name", "analytics"]);
   const all = JSON.parse((await dbxr(["cluster", "find", "--json"], false)).out) as Array<
     { cluster_id: string; cluster_name: string; state: string }
   >;
   const stopped = all.find((c) => c.state === "TERMINATED");
   if (stopped) {
     await dbxr(["find-cluster", "--name", stopped.cluster_name]);
-    const r = await dbxr(["cluster", "start", stopped.cluster_id, "--wait", "--timeout", "120"]);
-    if (r.code !== 0) failed = true;
+    expect(
+      await dbxr(["cluster", "start", stopped.cluster_id, "--wait", "--timeout", "120"]),
+      0,
+      "cluster start",
+    );
   }
-  await dbxr(["find-cluster", "--name", "no-such-cluster"]);
+
+  // 2. A REPL session, as the seed's workflow runs it.
+  const found = JSON.parse((await dbxr(["find-cluster", "--name", "analytics"])).out) as {
+    cluster_id: string;
+  };
+  expect(await dbxr(["create", "--cluster-id", found.cluster_id, "--session-name", "demo"]), 0, "create");
+  expect(
+    await dbxr([
+      "exec",
+      "--tag",
+      "load data",
+      "--command",
+      "rows = [{'city': c, 'temp': t} for c, t in [('Lisbon', 21), ('Oslo', 9), ('Cairo', 33)]]\n" +
+      "print(f'{len(rows)} rows loaded')",
+    ]),
+    0,
+    "exec load data",
+  );
+  expect(
+    await dbxr([
+      "exec",
+      "--tag",
+      "summarise",
+      "--command",
+      "print('warmest:', max(rows, key=lambda r: r['temp'])['city'])\nprint('coldest:', min(rows, key=lambda r: r['temp'])['city'])",
+    ]),
+    0,
+    "exec summarise",
+  );
+  // A step that fails: what it printed before the exception is kept in .stdout, the traceback in .stderr.
+  expect(
+    await dbxr(["exec", "--tag", "bad step", "--command", "print('checking rows...')\nrows[10]['temp']"]),
+    1,
+    "exec bad step",
+  );
+  // A step that outlives its --timeout: it keeps running on the cluster; await picks it up.
+  expect(
+    await dbxr([
+      "exec",
+      "--tag",
+      "slow step",
+      "--timeout",
+      "1",
+      "--command",
+      "import time\ntime.sleep(3)\nprint('slow step done')",
+    ]),
+    8,
+    "exec slow step",
+  );
+  expect(await dbxr(["await", "--timeout", "60"]), 0, "await");
+  // sub_llm() calls a serving endpoint from the cluster with the context's own token.
+  expect(
+    await dbxr([
+      "exec",
+      "--tag",
+      "ask the llm",
+      "--command",
+      "print(sub_llm('echo: the warmest city is Cairo'))\nprint(sub_llm_batch([f\"upper: {r['city']}\" for r in rows]))",
+    ]),
+    0,
+    "exec sub_llm",
+  );
+  await dbxr(["status"]);
+  expect(await dbxr(["destroy"]), 0, "destroy");
+  console.log(bold("$ ls repl_outputs/"));
+  console.log([...Deno.readDirSync(`${project}/repl_outputs`)].map((e) => e.name).sort().join("\n") + "\n");
 } catch (e) {
   failed = true;
   console.error(e);
@@ -118,5 +191,11 @@ try {
   await emulator.status;
   await Deno.remove(home, { recursive: true });
 }
-console.log(bold(failed ? "demo: something failed (see above)" : `demo: done. Project folder: ${project}`));
+console.log(
+  bold(
+    failed
+      ? "demo: something failed (see above)"
+      : `demo: done. The session's files are in ${project} (session.json, repl_outputs/)`,
+  ),
+);
 if (failed) Deno.exit(1);

@@ -20,6 +20,8 @@ export interface Ctx {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Reads a text file; undefined when it does not exist. */
   readTextFile(path: string): Promise<string | undefined>;
+  /** All of standard input, as text (for `exec --command -`). */
+  readStdin(): Promise<string>;
   /** Runs a program (only `databricks`, for U2M tokens, is within the permission scope). */
   run(cmd: string, args: string[]): Promise<CommandResult>;
   /** Aborts on Ctrl-C / SIGTERM. */

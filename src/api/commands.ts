@@ -57,24 +57,27 @@ export async function destroyContext(client: ApiClient, clusterId: string, conte
 export async function execute(
   client: ApiClient,
   p: { clusterId: string; contextId: string; language: Language; command: string },
+  opts: { detached?: boolean } = {},
 ): Promise<string> {
   // Never retried once sent: running the user's code twice is worse than reporting a network error.
-  const r = await client.post<{ id: string }>("/api/1.2/commands/execute", p);
+  const r = await client.post<{ id: string }>("/api/1.2/commands/execute", p, opts);
   return r.id;
 }
 
 export function commandStatus(
   client: ApiClient,
   p: { clusterId: string; contextId: string; commandId: string },
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; detached?: boolean } = {},
 ): Promise<CommandStatusResponse> {
-  return client.get("/api/1.2/commands/status", p, { signal });
+  return client.get("/api/1.2/commands/status", p, opts);
 }
 
+/** `detached`: sent even after Ctrl-C aborted the rest of the command (see http.ts). */
 export async function cancel(
   client: ApiClient,
   p: { clusterId: string; contextId: string; commandId: string },
+  opts: { detached?: boolean } = {},
 ): Promise<void> {
   // Cancelling twice is harmless, so a lost answer may be retried.
-  await client.post("/api/1.2/commands/cancel", p, { idempotent: true });
+  await client.post("/api/1.2/commands/cancel", p, { idempotent: true, ...opts });
 }

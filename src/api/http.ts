@@ -32,6 +32,11 @@ export interface SendRequest {
   idempotent?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Not bound to ctx.signal: for the clean-up after a Ctrl-C (cancelling the remote command), which must
+   * still reach the server although the command as a whole was interrupted.
+   */
+  detached?: boolean;
   /** "bytes" keeps the body as bytes (file downloads); the default reads text. */
   responseType?: "text" | "bytes";
   /** Known secret values (the token in use) to blank out of traces. */
@@ -69,7 +74,8 @@ export function createSend(ctx: Ctx, opts: TransportOptions): Send {
 
   return async function send(req: SendRequest): Promise<RawResponse> {
     const started = ctx.now();
-    const outer = req.signal ? AbortSignal.any([ctx.signal, req.signal]) : ctx.signal;
+    const base = req.detached ? new AbortController().signal : ctx.signal;
+    const outer = req.signal ? AbortSignal.any([base, req.signal]) : base;
     const idempotent = req.idempotent ?? isIdempotentMethod(req.method);
     for (let attempt = 1;; attempt++) {
       if (outer.aborted) throw outer.reason;
@@ -451,6 +457,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** See SendRequest.detached. */
+  detached?: boolean;
   /** json (default): parsed, an empty body as {}; text; bytes. */
   responseType?: "json" | "text" | "bytes";
 }
@@ -536,6 +544,7 @@ export class ApiClient {
         idempotent: opts.idempotent,
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
+        detached: opts.detached,
         responseType: opts.responseType === "bytes" ? "bytes" : "text",
         secrets: [auth.replace(/^\S+\s+/, "")],
       });

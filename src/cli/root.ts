@@ -7,6 +7,7 @@ import { DbxrError, toDbxrError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
+import { replCommands } from "./repl.ts";
 
 export interface GlobalFlags {
   projectDir?: string;
@@ -55,12 +56,15 @@ export function buildProgram(ctx: Ctx): Command {
     });
   examples(program, [
     "dbxr find-cluster --name analytics",
+    "dbxr create --cluster-id 0123-456789-abcdefgh --session-name demo",
+    'dbxr exec --command "print(1 + 1)" --tag first',
     "dbxr cluster start 0123-456789-abcdefgh --wait",
     "dbxr auth describe --profile dev",
     "dbxr doctor",
   ]);
 
   program.addCommand(findClusterCommand(ctx));
+  for (const c of replCommands(ctx)) program.addCommand(c);
   program.addCommand(clusterCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));

@@ -211,14 +211,14 @@ export function runningError(session: Session, projectDir = "."): DbxrError {
       "Running",
       `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; it may or may not have run. ` +
         "Cancel it to clear it, then run it again if needed.",
-      { hint: tip.cancel, details },
+      { hint: tip.cancel, details, fields: { cmd_id: details.cmd_id, command_id: details.command_id, tip } },
     );
   }
   return new DbxrError(
     "Running",
     `Command ${c.files.cmd_id} is still running; the context runs one command at a time. ` +
       "Await it or cancel it before running another command.",
-    { hint: tip.await, details },
+    { hint: tip.await, details, fields: { cmd_id: details.cmd_id, command_id: details.command_id, tip } },
   );
 }
 

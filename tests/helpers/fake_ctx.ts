@@ -10,6 +10,8 @@ export type RunHandler = (cmd: string, args: string[]) => CommandResult | Promis
 export interface FakeCtxOptions {
   /** Environment variables; anything absent reads as undefined. */
   env?: Record<string, string | undefined>;
+  /** Standard input, for ctx.readStdin. */
+  stdin?: string;
   /** Files by path, for ctx.readTextFile; a missing path reads as undefined. */
   files?: Record<string, string>;
   /** Answers ctx.fetch; without one, any request fails the test. */
@@ -91,6 +93,7 @@ export function fakeCtx(opts: FakeCtxOptions = {}): FakeCtx {
       return Promise.resolve();
     },
     readTextFile: (path) => Promise.resolve(files[path]),
+    readStdin: () => Promise.resolve(opts.stdin ?? ""),
     async run(cmd, args) {
       runs.push({ cmd, args });
       if (!opts.run) throw new Deno.errors.NotFound(`Failed to spawn '${cmd}': entity not found`);

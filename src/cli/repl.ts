@@ -1,0 +1,142 @@
+// The seed's REPL commands: create, exec, await, cancel, destroy, status. They print JSON always.
+
+import { Command, Option } from "@commander-js/extra-typings";
+import type { Ctx } from "../ctx.ts";
+import { DbxrError } from "../errors.ts";
+import { openRepl } from "../repl/env.ts";
+import { awaitStep, execStep } from "../repl/exec.ts";
+import { cancelCommand, createSession, destroySession, sessionStatus } from "../repl/lifecycle.ts";
+import { examples, globals } from "./root.ts";
+import { nonNegativeInt, positiveNumber } from "./parse.ts";
+
+const JSON_ALWAYS = { alwaysJson: true } as const;
+
+export function replCommands(ctx: Ctx): Command[] {
+  const create = examples(
+    new Command("create")
+      .description(
+        "Create a session: an execution context on a running all-purpose cluster, bootstrapped with\n" +
+          "sub_llm()/sub_llm_batch(), recorded in <project-dir>/session.json. Outputs go to repl_outputs/.",
+      )
+      .option(
+        "--cluster-id <id>",
+        "cluster to run on (default: DATABRICKS_CLUSTER_ID or the profile's cluster_id)",
+      )
+      .requiredOption("--session-name <name>", "a name for the session (recorded in session.json)")
+      .addOption(
+        new Option("--language <lang>", "the context's language").choices(["python", "sql", "scala"]).default(
+          "python",
+        ),
+      )
+      .option("--force", "replace a live session: destroy its context, keep its file as session.<ts>.json")
+      .action(async (o, c) => {
+        const r = await createSession(ctx, globals(c), {
+          clusterId: o.clusterId,
+          sessionName: o.sessionName,
+          language: o.language as "python" | "sql" | "scala",
+          force: Boolean(o.force),
+        });
+        ctx.out.result(r, JSON_ALWAYS);
+      }),
+    [
+      "dbxr create --cluster-id 0123-456789-abcdefgh --session-name churn --project-dir examples/churn",
+      "DATABRICKS_CLUSTER_ID=0123-456789-abcdefgh dbxr create --session-name quick",
+    ],
+  );
+
+  const exec = examples(
+    new Command("exec")
+      .description(
+        "Run code as the next step of the session and wait for it. The code goes to\n" +
+          "repl_outputs/NNN_<tag>.cmd.py first; stdout/stderr land in .stdout/.stderr files; the JSON answer\n" +
+          "has their sizes and previews. Past --timeout the command keeps running: `dbxr await` it.",
+      )
+      .requiredOption("--command <code>", "the code, @FILE to read it from a file, or - for stdin")
+      .requiredOption("--tag <tag>", "a label for this step (used in the file names)")
+      .option("--timeout <seconds>", "wait at most this long, then answer Running", positiveNumber, 600)
+      .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .action(async (o, c) => {
+        const code = await readCode(ctx, o.command, globals(c).projectDir);
+        const env = await openRepl(ctx, globals(c), "exec");
+        const r = await execStep(env, {
+          code,
+          tag: o.tag,
+          timeoutSeconds: o.timeout,
+          previewChars: o.preview,
+        });
+        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+      }),
+    [
+      `dbxr exec --command "print(spark.version)" --tag version`,
+      "dbxr exec --command @step3_train.py --tag train --timeout 1800",
+      "cat query.sql | dbxr exec --command - --tag query",
+    ],
+  );
+
+  const awaitCmd = examples(
+    new Command("await")
+      .description("Wait again for the command that an exec (or await) left Running, and record it")
+      .option("--timeout <seconds>", "wait at most this long, then answer Running again", positiveNumber, 600)
+      .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .action(async (o, c) => {
+        const env = await openRepl(ctx, globals(c), "await");
+        const r = await awaitStep(env, o.timeout, o.preview);
+        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+      }),
+    ["dbxr await", "dbxr await --timeout 1200 --project-dir examples/churn"],
+  );
+
+  const cancel = examples(
+    new Command("cancel")
+      .description(
+        "Cancel the running command (from session.json, or --run-id) and wait until it has ended (about\n" +
+          "10 s at most); the step is recorded as Cancelled with whatever output it left.",
+      )
+      .option("--run-id <command-id>", "the command id to cancel (default: the session's active command)")
+      .action(async (o, c) => {
+        const r = await cancelCommand(ctx, globals(c), o.runId);
+        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+      }),
+    ["dbxr cancel", "dbxr cancel --run-id 3a601163-d3c7-40f9-9c61-deb92c7a2c9d"],
+  );
+
+  const destroy = examples(
+    new Command("destroy")
+      .description("Destroy the session's context and mark the session destroyed; every file is kept")
+      .action(async (_o, c) => ctx.out.result(await destroySession(ctx, globals(c)), JSON_ALWAYS)),
+    ["dbxr destroy", "dbxr destroy --project-dir examples/churn"],
+  );
+
+  const status = examples(
+    new Command("status")
+      .description("Show the session: cluster state, whether the context is alive, the active command, steps")
+      .action(async (_o, c) => ctx.out.result(await sessionStatus(ctx, globals(c)), JSON_ALWAYS)),
+    ["dbxr status", "dbxr status --project-dir examples/churn"],
+  );
+
+  return [create, exec, awaitCmd, cancel, destroy, status];
+}
+
+/**
+ * --command: inline code, `@FILE` (only when the value has no newline; resolved against the current
+ * directory, then the project dir), or `-` for stdin.
+ */
+async function readCode(ctx: Ctx, value: string, projectDir?: string): Promise<string> {
+  if (value === "-") return await ctx.readStdin();
+  if (value.startsWith("@") && !value.includes("\n")) {
+    const path = value.slice(1);
+    const candidates = [path, ...(projectDir && !path.startsWith("/") ? [`${projectDir}/${path}`] : [])];
+    for (const p of candidates) {
+      const text = await ctx.readTextFile(p);
+      if (text !== undefined) return text;
+    }
+    throw new DbxrError("FileNotFound", `Command file not found: ${path}`, {
+      hint: `ls ${path}`,
+      details: { path },
+    });
+  }
+  if (value.trim() === "") {
+    throw new DbxrError("InvalidArgument", "--command is empty", { hint: "dbxr exec --help" });
+  }
+  return value;
+}

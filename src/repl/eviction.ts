@@ -1,0 +1,61 @@
+// A context that is gone (evicted, destroyed, lost in a restart): create a fresh one, re-inject the
+// bootstrap, record it, and tell the caller that a replay is needed (design.md §3.3).
+
+import { DbxrError, isDbxrError } from "../errors.ts";
+import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
+import { finishStep, previousSteps, recordEviction } from "../session/transitions.ts";
+import { contextLanguage, type ReplEnv } from "./env.ts";
+import type { ExecResult } from "./exec.ts";
+import { recordContext } from "./registry.ts";
+import { openContext, requireRunningCluster } from "./remote.ts";
+
+export const EVICTION_MESSAGE = "Execution context was evicted. Fresh context created. Replay needed.";
+
+export async function handleEviction(env: ReplEnv): Promise<ExecResult> {
+  const { store, ctx, remote } = env;
+  // The triggering command did not run (or its context died under it): record it first, so that it is
+  // not lost whatever happens next.
+  await store.update((s) => {
+    if (!s.active_command) return s;
+    const now = ctx.now();
+    const started = parseIso(s.active_command.started_at) ?? now;
+    return finishStep(s, {
+      status: "ContextEvicted",
+      finished_at: isoUtc(now),
+      elapsed_seconds: elapsedSeconds(started, now),
+    }).session;
+  });
+  const session = await env.loadSession();
+  try {
+    await requireRunningCluster(remote);
+  } catch (e) {
+    if (isDbxrError(e, "ClusterNotRunning")) {
+      throw new DbxrError(
+        "ClusterNotRunning",
+        `${e.message} Its execution contexts were lost; once it runs again, the next command creates a fresh context.`,
+        { hint: e.hint, details: { ...e.details, context_id: session.context_id } },
+      );
+    }
+    throw e;
+  }
+  const newId = await openContext(remote, contextLanguage(session));
+  await recordContext(ctx, {
+    host: env.host,
+    cluster_id: session.cluster_id,
+    context_id: newId,
+    project_dir: store.projectDir,
+    session_name: session.session_name,
+    reason: "eviction",
+  });
+  const updated = await store.update((s) => recordEviction(s, newId, ctx.now()));
+  return {
+    exitCode: 9,
+    response: {
+      status: "ContextEvicted",
+      message: EVICTION_MESSAGE,
+      new_context_id: newId,
+      project_dir: env.projectDirLabel,
+      previous_steps: previousSteps(updated),
+    },
+  };
+}

@@ -1,0 +1,382 @@
+// exec and await: run a step on the session's context and record it, never losing code or output.
+//
+// The lock is held only around check-active + record + submit + markSubmitted, and around finalising;
+// never while polling, so `cancel`, `await` and `status` work from another terminal meanwhile.
+// A kill -9 at any moment leaves either no active command, an in-doubt one (recorded, maybe not
+// submitted: the .cmd file exists), or a submitted one that the next await/exec/status finalises.
+
+import * as commands from "../api/commands.ts";
+import type { CommandStatusResponse, Language } from "../api/commands.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
+import { commandSchedule, poll } from "../poll.ts";
+import { filesOf, highestStepOnDisk, type StepFiles } from "../session/files.ts";
+import { preview, stderrPreview, writeCommandFile, writeStepOutputs } from "../session/outputs.ts";
+import type { ActiveCommand, Session, StepRecord } from "../session/schema.ts";
+import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
+import {
+  classifyActive,
+  finishStep,
+  markSubmitted,
+  runningError,
+  runningTip,
+  startStep,
+} from "../session/transitions.ts";
+import { type MappedResult, mapResult } from "./results.ts";
+import { isContextGone, recoverOutput } from "./remote.ts";
+import { handleEviction } from "./eviction.ts";
+import type { ReplEnv } from "./env.ts";
+
+export interface ExecResponse {
+  cmd_id: string;
+  status: string;
+  stdout_file?: string;
+  stderr_file?: string;
+  stdout_bytes?: number;
+  stderr_bytes?: number;
+  stdout_preview?: string;
+  stderr_preview?: string;
+  elapsed_seconds: number;
+  command_id?: string;
+  message?: string;
+  tip?: { await: string; cancel: string };
+  result_type?: string;
+  truncated?: boolean;
+  result_file?: string;
+  [k: string]: unknown;
+}
+
+export interface ExecResult {
+  response: ExecResponse | Record<string, unknown>;
+  exitCode: number;
+}
+
+export interface ExecOptions {
+  code: string;
+  tag: string;
+  timeoutSeconds: number;
+  previewChars: number;
+}
+
+const EXIT_FOR: Record<string, number> = { Finished: 0, Error: 1, Cancelled: 130, Running: 8 };
+
+export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult> {
+  const { store, remote } = env;
+  let active!: ActiveCommand;
+  let files!: StepFiles;
+  let commandId: string;
+  let language!: Language;
+  let session!: Session;
+
+  // Phase 1, under the lock: settle a stale command, record the step, write its code, submit.
+  const submitted = await store.withLock(async (): Promise<ExecResult | undefined> => {
+    session = await env.loadSession();
+    const c = classifyActive(session);
+    if (c.kind === "pending") {
+      // A command from an earlier call: finalise it if it has ended, else this exec must wait.
+      const s = await statusOrEviction(env, session, c.command_id);
+      if (s && commands.TERMINAL_COMMAND_STATES.has(s.status)) {
+        await finalize(env, c.active, s, o.previewChars);
+        session = await env.loadSession();
+      } else if (s) {
+        throw runningError(session, env.projectDirLabel);
+      } else {
+        session = await env.loadSession(); // finalised as evicted by statusOrEviction
+      }
+    } else if (c.kind === "in-doubt") {
+      throw runningError(session, env.projectDirLabel);
+    }
+    const started = startStep(session, {
+      tag: o.tag,
+      now: env.ctx.now(),
+      highestOnDisk: await highestStepOnDisk(store.projectDir),
+      projectDir: env.projectDirLabel,
+    });
+    ({ active, files } = started);
+    language = active.language as Language;
+    // The code first: if we die after this, the step number is only skipped, never reused.
+    await writeCommandFile(store.projectDir, files, o.code);
+    await store.write(started.session);
+    session = started.session;
+    try {
+      commandId = await commands.execute(remote.client, {
+        clusterId: session.cluster_id,
+        contextId: session.context_id,
+        language,
+        command: o.code,
+      });
+    } catch (e) {
+      return await submitFailed(env, session, active, e);
+    }
+    session = markSubmitted(session, commandId);
+    await store.write(session);
+    return undefined;
+  });
+  if (submitted) return submitted;
+  return await waitAndFinalize(env, active, commandId!, o.timeoutSeconds, o.previewChars);
+}
+
+/** await: poll the active command again with a fresh timeout. */
+export async function awaitStep(
+  env: ReplEnv,
+  timeoutSeconds: number,
+  previewChars: number,
+): Promise<ExecResult> {
+  const session = await env.loadSession();
+  const c = classifyActive(session);
+  if (c.kind === "none") {
+    throw new DbxrError("NothingToAwait", "No active command to await.", {
+      hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+    });
+  }
+  if (c.kind === "in-doubt") {
+    throw new DbxrError(
+      "NothingToAwait",
+      `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; there is no command id to await. ` +
+        "It may or may not have run: cancel it to clear it, then run it again if needed.",
+      {
+        hint: runningTip(env.projectDirLabel).cancel,
+        details: { cmd_id: c.files.cmd_id, step: c.active.step },
+      },
+    );
+  }
+  return await waitAndFinalize(env, c.active, c.command_id, timeoutSeconds, previewChars);
+}
+
+async function waitAndFinalize(
+  env: ReplEnv,
+  active: ActiveCommand,
+  commandId: string,
+  timeoutSeconds: number,
+  previewChars: number,
+): Promise<ExecResult> {
+  const { ctx } = env;
+  const startedAt = parseIso(active.started_at) ?? ctx.now();
+  const callStart = ctx.now();
+  let last: CommandStatusResponse | undefined;
+  let evicted: ExecResult | undefined;
+  try {
+    const outcome = await poll<CommandStatusResponse>(ctx, async () => {
+      const s = await statusOrEviction(env, await env.loadSession(), commandId, (r) => evicted = r);
+      if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
+      last = s;
+      return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
+    }, { timeoutMs: timeoutSeconds * 1000, schedule: commandSchedule, signal: ctx.signal, startedAt });
+    if (evicted) return evicted;
+    if (!outcome.done) {
+      const tip = runningTip(env.projectDirLabel);
+      return {
+        exitCode: EXIT_FOR.Running,
+        response: {
+          cmd_id: filesOf(active, active.language).cmd_id,
+          status: "Running",
+          command_id: commandId,
+          elapsed_seconds: elapsedSeconds(startedAt, ctx.now()),
+          message: `Command still running after ${
+            Math.round((ctx.now() - callStart) / 1000)
+          }s client-side timeout.`,
+          tip,
+        },
+      };
+    }
+    return await finalize(env, active, outcome.value, previewChars);
+  } catch (e) {
+    if (!(e instanceof DOMException && e.name === "AbortError") && !ctx.signal.aborted) throw e;
+    // Ctrl-C / SIGTERM: cancel the remote command, give it a moment to settle, keep what it left.
+    return await interrupted(env, active, commandId, last, previewChars);
+  }
+}
+
+async function interrupted(
+  env: ReplEnv,
+  active: ActiveCommand,
+  commandId: string,
+  last: CommandStatusResponse | undefined,
+  previewChars: number,
+): Promise<ExecResult> {
+  const settled = await cancelAndSettle(env, commandId, 10_000).catch(() => undefined);
+  const final: CommandStatusResponse = settled ?? last ?? { id: commandId, status: "Cancelled" };
+  const r = await finalize(env, active, final, previewChars, "Cancelled");
+  return {
+    exitCode: 130,
+    response: { ...r.response, status: "Cancelled", message: "Command interrupted by user." },
+  };
+}
+
+/** Sends cancel and polls (bounded) until the command has ended; undefined when it did not settle. */
+export async function cancelAndSettle(
+  env: ReplEnv,
+  commandId: string,
+  boundMs: number,
+): Promise<CommandStatusResponse | undefined> {
+  const session = await env.loadSession();
+  const ids = { clusterId: session.cluster_id, contextId: session.context_id, commandId };
+  // ctx.signal may already be aborted (we are handling Ctrl-C): these requests must not use it.
+  await commands.cancel(env.remote.client, ids, { detached: true });
+  const outcome = await poll<CommandStatusResponse>(env.ctx, async () => {
+    const s = await commands.commandStatus(env.remote.client, ids, { detached: true });
+    return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
+  }, { timeoutMs: boundMs, schedule: commandSchedule });
+  return outcome.done ? outcome.value : undefined;
+}
+
+/**
+ * The status of the session's active command, or undefined after an eviction was detected and
+ * handled (the step recorded as ContextEvicted, a fresh context created; onEvicted gets the response).
+ */
+async function statusOrEviction(
+  env: ReplEnv,
+  session: Session,
+  commandId: string,
+  onEvicted?: (r: ExecResult) => void,
+): Promise<CommandStatusResponse | undefined> {
+  try {
+    return await commands.commandStatus(env.remote.client, {
+      clusterId: session.cluster_id,
+      contextId: session.context_id,
+      commandId,
+    });
+  } catch (e) {
+    if (!isDbxrError(e) || !(await isContextGone(env.remote, session.context_id))) throw e;
+    const r = await handleEviction(env);
+    onEvicted?.(r);
+    return undefined;
+  }
+}
+
+async function submitFailed(
+  env: ReplEnv,
+  session: Session,
+  active: ActiveCommand,
+  e: unknown,
+): Promise<ExecResult> {
+  if (!isDbxrError(e)) throw e;
+  if (e.code === "NetworkError" && e.details.may_have_reached_server) {
+    // In doubt: it may be running. Keep active_command (state submitting) so nothing else queues behind.
+    throw new DbxrError(
+      "NetworkError",
+      `${e.message} The command may or may not have started; cancel it to clear it.`,
+      { hint: runningTip(env.projectDirLabel).cancel, details: e.details },
+    );
+  }
+  if (await isContextGone(env.remote, session.context_id).catch(() => false)) {
+    return await handleEviction(env);
+  }
+  // A definite refusal: nothing runs. Record the step as an Error with the reason, clear the command.
+  const now = env.ctx.now();
+  const started = parseIso(active.started_at) ?? now;
+  const files = filesOf(active, active.language);
+  await writeStepOutputs(env.store.projectDir, files, { stderr: `${e.code}: ${e.message}\n` });
+  await env.store.write(
+    finishStep(session, {
+      status: "Error",
+      finished_at: isoUtc(now),
+      elapsed_seconds: elapsedSeconds(started, now),
+    })
+      .session,
+  );
+  throw e;
+}
+
+/**
+ * Writes the step's outputs and records it, once. When another process (an `await` in another
+ * terminal) finalised the same command first, its record is returned instead.
+ */
+export async function finalize(
+  env: ReplEnv,
+  active: ActiveCommand,
+  status: CommandStatusResponse,
+  previewChars: number,
+  forceStatus?: "Cancelled",
+): Promise<ExecResult> {
+  const mapped = mapResult(status);
+  if (forceStatus) mapped.status = forceStatus;
+  if (mapped.status !== "Finished" && active.language === "python") {
+    // Databricks drops what a failed (or cancelled) command printed; the bootstrap kept a copy.
+    const kept = await recoverOutput(env.remote, (await env.loadSession()).context_id).catch(() => undefined);
+    if (kept) mapped.stdout = kept;
+  }
+  const files = filesOf(active, active.language);
+  return await env.store.withLock(async () => {
+    const session = await env.loadSession();
+    const now = env.ctx.now();
+    if (session.active_command?.step !== active.step) {
+      const record = session.steps.find((s) => s.step === active.step);
+      if (record) return responseFromRecord(env, record, files, previewChars);
+    }
+    const written = await writeStepOutputs(env.store.projectDir, files, {
+      stdout: mapped.stdout,
+      stderr: mapped.stderr,
+      result: mapped.table,
+      images: mapped.images,
+    });
+    const started = parseIso(active.started_at) ?? now;
+    const elapsed = elapsedSeconds(started, now);
+    const { session: next } = finishStep(session, {
+      status: mapped.status,
+      finished_at: isoUtc(now),
+      elapsed_seconds: elapsed,
+      step: active.step,
+      result_type: mapped.result_type,
+      truncated: mapped.truncated,
+      stdout_bytes: written.stdout_bytes,
+      stderr_bytes: written.stderr_bytes,
+      ...(written.result_file ? { result_file: written.result_file } : {}),
+    });
+    await env.store.write(next);
+    const response: ExecResponse = {
+      cmd_id: files.cmd_id,
+      status: mapped.status,
+      stdout_file: written.stdout_file,
+      stderr_file: written.stderr_file,
+      stdout_bytes: written.stdout_bytes,
+      stderr_bytes: written.stderr_bytes,
+      ...previews(mapped, previewChars),
+      elapsed_seconds: elapsed,
+      result_type: mapped.result_type,
+      truncated: mapped.truncated,
+      ...(written.result_file ? { result_file: written.result_file } : {}),
+    };
+    return { exitCode: EXIT_FOR[mapped.status] ?? 1, response };
+  });
+}
+
+function previews(m: Pick<MappedResult, "status" | "stdout" | "stderr">, n: number) {
+  const p: { stdout_preview?: string; stderr_preview?: string } = {};
+  if (m.stdout) p.stdout_preview = preview(m.stdout, n);
+  if (m.status !== "Finished" && m.stderr) p.stderr_preview = stderrPreview(m.stderr, n);
+  return p;
+}
+
+async function responseFromRecord(
+  env: ReplEnv,
+  record: StepRecord,
+  files: StepFiles,
+  previewChars: number,
+): Promise<ExecResult> {
+  const read = async (rel: string) => {
+    try {
+      return await Deno.readTextFile(`${env.store.projectDir}/${rel}`);
+    } catch {
+      return "";
+    }
+  };
+  const stdout = await read(files.stdout);
+  const stderr = await read(files.stderr);
+  const status = record.status;
+  return {
+    exitCode: EXIT_FOR[status] ?? (status === "ContextEvicted" ? 9 : 1),
+    response: {
+      cmd_id: files.cmd_id,
+      status,
+      stdout_file: files.stdout,
+      stderr_file: files.stderr,
+      stdout_bytes: record.stdout_bytes ?? new TextEncoder().encode(stdout).length,
+      stderr_bytes: record.stderr_bytes ?? new TextEncoder().encode(stderr).length,
+      ...previews({ status: status as MappedResult["status"], stdout, stderr }, previewChars),
+      elapsed_seconds: record.elapsed_seconds,
+      ...(record.result_type ? { result_type: record.result_type } : {}),
+      ...(record.truncated !== undefined ? { truncated: record.truncated } : {}),
+      ...(record.result_file ? { result_file: record.result_file } : {}),
+    },
+  };
+}

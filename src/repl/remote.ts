@@ -1,0 +1,167 @@
+// The remote side of a session: the cluster check, execution contexts (create, wait, bootstrap, gone?),
+// and dbxr's own hidden commands (the bootstrap, fetching a failed command's output). No session files.
+
+import * as clusters from "../api/clusters.ts";
+import * as commands from "../api/commands.ts";
+import type { CommandStatusResponse, Language } from "../api/commands.ts";
+import type { ApiClient } from "../api/http.ts";
+import { BOOTSTRAP_SOURCE, readKeptOutput } from "../assets/repl_protocol.ts";
+import { isRunning } from "../clusters/find.ts";
+import { getClusterOrThrow } from "../clusters/start.ts";
+import type { Ctx } from "../ctx.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
+import { commandSchedule, poll, slowSchedule } from "../poll.ts";
+
+export interface Remote {
+  ctx: Ctx;
+  client: ApiClient;
+  clusterId: string;
+}
+
+/** ClusterNotRunning (with the command that starts it) unless the cluster can run commands. */
+export async function requireRunningCluster(r: Remote): Promise<void> {
+  const c = await getClusterOrThrow(r.client, r.clusterId);
+  if (isRunning(c.state)) return;
+  throw new DbxrError(
+    "ClusterNotRunning",
+    `Cluster ${r.clusterId} is not running (${c.state}${
+      c.state_message ? `: ${c.state_message}` : ""
+    }). Start it first.`,
+    {
+      hint: `dbxr cluster start ${r.clusterId} --wait`,
+      details: { cluster_id: r.clusterId, state: c.state, state_message: c.state_message ?? "" },
+    },
+  );
+}
+
+const CONTEXT_LIMIT_TEXT = /too many execution contexts/i;
+
+/**
+ * Creates a context and waits until it is Running. A context that ends in Error (Databricks does this
+ * under load) is destroyed and created again, a few times, as dbt-databricks does. The transient
+ * ClusterNotReadyException right after a start is retried by the HTTP client.
+ */
+export async function createContext(r: Remote, language: Language, timeoutMs = 300_000): Promise<string> {
+  for (let attempt = 1;; attempt++) {
+    let id: string;
+    try {
+      id = await commands.createContext(r.client, r.clusterId, language);
+    } catch (e) {
+      if (isDbxrError(e) && CONTEXT_LIMIT_TEXT.test(e.message)) {
+        throw new DbxrError(
+          "ContextLimitReached",
+          `Cluster ${r.clusterId} has reached its execution context limit (145 on Databricks). Destroy unused sessions.`,
+          { hint: "dbxr destroy --project-dir <folder of an unused session>", details: e.details, cause: e },
+        );
+      }
+      throw e;
+    }
+    const outcome = await poll<string>(r.ctx, async () => {
+      const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
+      if (s.status === "Running") return { done: true, value: "Running" };
+      if (s.status === "Error") return { done: true, value: "Error" };
+      return { done: false, progress: s.status };
+    }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+    if (outcome.done && outcome.value === "Running") return id;
+    await commands.destroyContext(r.client, r.clusterId, id).catch(() => {});
+    if (!outcome.done || attempt >= 3) {
+      throw new DbxrError(
+        "ApiError",
+        outcome.done
+          ? `Execution context on cluster ${r.clusterId} failed to start ${attempt} times.`
+          : `Execution context on cluster ${r.clusterId} was not ready after ${timeoutMs / 1000}s.`,
+        { hint: `dbxr cluster get ${r.clusterId}`, details: { cluster_id: r.clusterId } },
+      );
+    }
+  }
+}
+
+/** Runs one of dbxr's own commands to the end (not a user step: no files, no session record). */
+export async function runHidden(
+  r: Remote,
+  contextId: string,
+  code: string,
+  timeoutMs = 120_000,
+): Promise<CommandStatusResponse> {
+  // Detached from Ctrl-C: after an interrupt dbxr still fetches what the cancelled command printed.
+  const commandId = await commands.execute(r.client, {
+    clusterId: r.clusterId,
+    contextId,
+    language: "python",
+    command: code,
+  }, { detached: true });
+  const outcome = await poll<CommandStatusResponse>(r.ctx, async () => {
+    const s = await commands.commandStatus(r.client, { clusterId: r.clusterId, contextId, commandId }, {
+      detached: true,
+    });
+    return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
+  }, { timeoutMs, schedule: commandSchedule });
+  if (!outcome.done) {
+    throw new DbxrError("ApiError", `dbxr's helper command did not finish within ${timeoutMs / 1000}s.`, {
+      details: { command_id: commandId },
+    });
+  }
+  return outcome.value;
+}
+
+/** Injects the bootstrap (sub_llm, sub_llm_batch, the output keeper). Python contexts only. */
+export async function injectBootstrap(r: Remote, contextId: string): Promise<void> {
+  const s = await runHidden(r, contextId, BOOTSTRAP_SOURCE);
+  if (s.status !== "Finished" || s.results?.resultType === "error") {
+    throw new DbxrError("Error", `Injecting the dbxr bootstrap failed: ${s.results?.summary ?? s.status}`, {
+      details: { status: s.status, cause: s.results?.cause?.slice(0, 2000) },
+    });
+  }
+}
+
+/** Creates a context, and bootstraps it when it runs Python. */
+export async function openContext(r: Remote, language: Language): Promise<string> {
+  const id = await createContext(r, language);
+  if (language === "python") {
+    try {
+      await injectBootstrap(r, id);
+    } catch (e) {
+      await commands.destroyContext(r.client, r.clusterId, id).catch(() => {});
+      throw e;
+    }
+  }
+  return id;
+}
+
+/**
+ * Is the context gone (evicted, destroyed, lost in a restart)? Asked of contexts/status, never guessed
+ * from an error's text: any HTTP answer other than a live status means gone; network and auth failures
+ * are not an answer and are rethrown.
+ */
+export async function isContextGone(r: Remote, contextId: string): Promise<boolean> {
+  try {
+    const s = await commands.contextStatus(r.client, r.clusterId, contextId);
+    return s.status === "Error";
+  } catch (e) {
+    if (!isDbxrError(e)) throw e;
+    if (["NetworkError", "HostNotAllowed", "AuthError", "PermissionDenied", "RateLimited"].includes(e.code)) {
+      throw e;
+    }
+    return typeof e.details.http_status === "number";
+  }
+}
+
+const MAX_RECOVERED_BYTES = 20 * 1024 * 1024;
+
+/**
+ * What a failed command printed before its exception. Databricks drops it from the error result; the
+ * bootstrap kept a copy, paged here in base64 chunks that stay under the API's output limit.
+ * Returns undefined when the copy is not there (a non-Python context, or a restartPython wiped it).
+ */
+export async function recoverOutput(r: Remote, contextId: string): Promise<string | undefined> {
+  const kept = await readKeptOutput(async (command) => {
+    const s = await runHidden(r, contextId, command, 30_000);
+    return s.results?.resultType === "text" && typeof s.results.data === "string" ? s.results.data : null;
+  }, { maxBytes: MAX_RECOVERED_BYTES }).catch(() => null);
+  return kept ? new TextDecoder().decode(kept.bytes) : undefined;
+}
+
+export async function clusterState(r: Remote): Promise<string> {
+  const c = await clusters.getOrUndefined(r.client, r.clusterId);
+  return c?.state ?? "NOT_FOUND";
+}
