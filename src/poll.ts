@@ -58,6 +58,7 @@ export async function poll<T>(
   while (true) {
     opts.signal?.throwIfAborted();
     polls++;
+    const asked = ctx.now();
     const step = await check();
     const now = ctx.now();
     if (step.done) return { done: true, value: step.value, elapsedMs: now - start, polls };
@@ -67,6 +68,9 @@ export async function poll<T>(
     }
     const left = start + opts.timeoutMs - now;
     if (left <= 0) return { done: false, elapsedMs: now - start, polls };
-    await ctx.sleep(Math.min(opts.schedule(now - origin), left), opts.signal);
+    // The schedule is a cadence between requests: the time the request itself took counts toward the
+    // delay, so that a slow round trip does not add to the time between a command ending and our noticing.
+    const delay = Math.max(0, opts.schedule(now - origin) - (now - asked));
+    await ctx.sleep(Math.min(delay, left), opts.signal);
   }
 }

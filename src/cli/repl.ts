@@ -3,13 +3,17 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
-import { openRepl } from "../repl/env.ts";
-import { awaitStep, execStep } from "../repl/exec.ts";
-import { cancelCommand, createSession, destroySession, sessionStatus } from "../repl/lifecycle.ts";
 import { examples, globals } from "./root.ts";
 import { nonNegativeInt, positiveNumber } from "./parse.ts";
 
 const JSON_ALWAYS = { alwaysJson: true } as const;
+
+// Loaded when a REPL command runs, not at start-up (the bootstrap alone is 20 KB of source).
+const repl = async () => ({
+  ...(await import("../repl/env.ts")),
+  ...(await import("../repl/exec.ts")),
+  ...(await import("../repl/lifecycle.ts")),
+});
 
 export function replCommands(ctx: Ctx): Command[] {
   const create = examples(
@@ -30,6 +34,7 @@ export function replCommands(ctx: Ctx): Command[] {
       )
       .option("--force", "replace a live session: destroy its context, keep its file as session.<ts>.json")
       .action(async (o, c) => {
+        const { createSession } = await repl();
         const r = await createSession(ctx, globals(c), {
           clusterId: o.clusterId,
           sessionName: o.sessionName,
@@ -57,6 +62,7 @@ export function replCommands(ctx: Ctx): Command[] {
       .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
       .action(async (o, c) => {
         const code = await readCode(ctx, o.command, globals(c).projectDir);
+        const { openRepl, execStep } = await repl();
         const env = await openRepl(ctx, globals(c), "exec");
         const r = await execStep(env, {
           code,
@@ -79,6 +85,7 @@ export function replCommands(ctx: Ctx): Command[] {
       .option("--timeout <seconds>", "wait at most this long, then answer Running again", positiveNumber, 600)
       .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
       .action(async (o, c) => {
+        const { openRepl, awaitStep } = await repl();
         const env = await openRepl(ctx, globals(c), "await");
         const r = await awaitStep(env, o.timeout, o.preview);
         ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
@@ -94,6 +101,7 @@ export function replCommands(ctx: Ctx): Command[] {
       )
       .option("--run-id <command-id>", "the command id to cancel (default: the session's active command)")
       .action(async (o, c) => {
+        const { cancelCommand } = await repl();
         const r = await cancelCommand(ctx, globals(c), o.runId);
         ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
       }),
@@ -103,14 +111,18 @@ export function replCommands(ctx: Ctx): Command[] {
   const destroy = examples(
     new Command("destroy")
       .description("Destroy the session's context and mark the session destroyed; every file is kept")
-      .action(async (_o, c) => ctx.out.result(await destroySession(ctx, globals(c)), JSON_ALWAYS)),
+      .action(async (_o, c) =>
+        ctx.out.result(await (await repl()).destroySession(ctx, globals(c)), JSON_ALWAYS)
+      ),
     ["dbxr destroy", "dbxr destroy --project-dir examples/churn"],
   );
 
   const status = examples(
     new Command("status")
       .description("Show the session: cluster state, whether the context is alive, the active command, steps")
-      .action(async (_o, c) => ctx.out.result(await sessionStatus(ctx, globals(c)), JSON_ALWAYS)),
+      .action(async (_o, c) =>
+        ctx.out.result(await (await repl()).sessionStatus(ctx, globals(c)), JSON_ALWAYS)
+      ),
     ["dbxr status", "dbxr status --project-dir examples/churn"],
   );
 

@@ -293,7 +293,8 @@ export async function finalize(
   if (mapped.status !== "Finished" && active.language === "python") {
     // Databricks drops what a failed (or cancelled) command printed; the bootstrap kept a copy.
     const kept = await recoverOutput(env.remote, (await env.loadSession()).context_id).catch(() => undefined);
-    if (kept) mapped.stdout = kept;
+    // As Databricks returns text: without the final newline.
+    if (kept) mapped.stdout = kept.replace(/\n$/, "");
   }
   const files = filesOf(active, active.language);
   return await env.store.withLock(async () => {

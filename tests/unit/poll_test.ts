@@ -1,17 +1,21 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { commandSchedule, poll, slowSchedule } from "../../src/poll.ts";
 
-/** Simulates polling a command that finishes after durationMs with a given round trip per request. */
+/**
+ * Simulates poll() on a command that finishes after durationMs, with a given round trip per request:
+ * the server sees each request half a round trip after it is sent, and poll() counts the request's own
+ * time toward the next delay.
+ */
 function simulate(durationMs: number, rttMs = 0) {
   let t = 0;
   let requests = 0;
   while (true) {
-    t += rttMs / 2; // the server sees the request half a round trip later
+    const asked = t;
     requests++;
-    const done = t >= durationMs;
-    t += rttMs / 2;
+    const done = asked + rttMs / 2 >= durationMs;
+    t += rttMs;
     if (done) return { requests, overheadMs: t - durationMs };
-    t += commandSchedule(t);
+    t += Math.max(0, commandSchedule(t) - (t - asked));
   }
 }
 
@@ -89,4 +93,14 @@ Deno.test("poll: an aborted signal stops it with the signal's reason", async () 
     () => assert(false, "should reject"),
     (e) => assertEquals((e as Error).message, "interrupted"),
   );
+});
+
+Deno.test("poll: the time a check takes counts toward the next delay (a cadence, not a gap)", async () => {
+  const clock = fakeClock();
+  let calls = 0;
+  await poll(clock, async () => {
+    await clock.sleep(100); // the request's round trip
+    return ++calls === 3 ? { done: true as const, value: 1 } : { done: false as const };
+  }, { timeoutMs: 60_000, schedule: () => 250 });
+  assertEquals(clock.sleeps, [100, 150, 100, 150, 100]);
 });
