@@ -7,6 +7,7 @@ import { DbxrError, toDbxrError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
+import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
 
 export interface GlobalFlags {
@@ -66,6 +67,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(findClusterCommand(ctx));
   for (const c of replCommands(ctx)) program.addCommand(c);
   program.addCommand(clusterCommands(ctx));
+  program.addCommand(jobCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
 
