@@ -3,11 +3,7 @@
 // command and what it answered. Run through ./scripts/demo.sh (sets itself up) or `deno task demo`.
 // dbxr runs under exactly the release permission flags (scripts/permission_flags.txt).
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const flags = (file: string) =>
-  Deno.readTextFileSync(`${ROOT}scripts/${file}`).split("\n").map((l) => l.trim()).filter((l) =>
-    l && !l.startsWith("#")
-  );
+import { denoDir, permissionFlags as flags, ROOT_DIR as ROOT } from "./flags.ts";
 
 const bold = (s: string) => Deno.stdout.isTerminal() ? `\x1b[1m${s}\x1b[0m` : s;
 const dim = (s: string) => Deno.stdout.isTerminal() ? `\x1b[2m${s}\x1b[0m` : s;
@@ -37,14 +33,6 @@ async function startEmulator() {
   child.stdout.cancel().catch(() => {});
   const info = JSON.parse(buf.split("\n")[0]) as { host: string; token: string };
   return { child, info };
-}
-
-let cachedDenoDir: string | undefined;
-function denoDir(): string {
-  if (cachedDenoDir) return cachedDenoDir;
-  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
-    .outputSync();
-  return cachedDenoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }
 
 const home = await Deno.makeTempDir({ prefix: "dbxr-demo-home-" });

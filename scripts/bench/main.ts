@@ -8,14 +8,12 @@
 
 import { parseArgs } from "node:util";
 import { serve } from "../../src/emulator/main.ts";
+import { permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string", default: "15" } } });
 const RUNS = Number(values.runs);
 
-const flags = Deno.readTextFileSync(`${ROOT}scripts/permission_flags.txt`).split("\n").filter((l) =>
-  l.trim()
-);
+const flags = permissionFlags();
 
 async function timeRun(args: string[], env: Record<string, string> = {}): Promise<number> {
   const t0 = performance.now();

@@ -16,15 +16,13 @@ import type { Ctx } from "../../src/ctx.ts";
 import { serve } from "../../src/emulator/main.ts";
 import { Output } from "../../src/output.ts";
 import { commandSchedule, poll } from "../../src/poll.ts";
+import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
 
 const QUICK = Deno.args.includes("--quick");
 const DURATIONS = QUICK ? [0.5] : [0.5, 2, 5];
 const LATENCIES = QUICK ? [0] : [0, 100];
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const flags = Deno.readTextFileSync(`${ROOT}scripts/permission_flags.txt`).split("\n").filter((l) =>
-  l.trim()
-);
+const flags = permissionFlags();
 
 const server = serve({ port: 0, options: { seed: 1 } }, () => {});
 const host = server.host;
@@ -109,10 +107,6 @@ const cli = (args: string[]) =>
     stdout: "piped",
     stderr: "piped",
   }).output();
-function denoDir(): string {
-  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" }).outputSync();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
-}
 const created = await cli(["create", "--cluster-id", clusterId, "--session-name", "bench"]);
 if (created.code !== 0) throw new Error(new TextDecoder().decode(created.stdout));
 let step = 0;

@@ -1,27 +1,9 @@
 // Runs the real dbxr CLI as a subprocess, under exactly the permission flags of the release binary
 // (scripts/permission_flags.txt), with HOME and DATABRICKS_* pointed at a temp dir and the emulator.
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../../scripts/flags.ts";
 
-let cachedFlags: string[] | undefined;
-export function permissionFlags(): string[] {
-  cachedFlags ??= Deno.readTextFileSync(`${ROOT}scripts/permission_flags.txt`).split("\n").map((l) =>
-    l.trim()
-  )
-    .filter((l) => l && !l.startsWith("#"));
-  return cachedFlags;
-}
-
-let cachedDenoDir: string | undefined;
-/** The test process's Deno cache, handed to the child so that it does not fetch npm packages again. */
-function denoDir(): string {
-  if (cachedDenoDir) return cachedDenoDir;
-  const explicit = Deno.env.get("DENO_DIR");
-  if (explicit) return cachedDenoDir = explicit;
-  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped", stderr: "null" })
-    .outputSync();
-  return cachedDenoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
-}
+export { permissionFlags };
 
 export interface CliResult {
   code: number;
