@@ -10,8 +10,10 @@ import { createRng, randomSeed, type Rng } from "./random.ts";
 import { RequestLog } from "./request_log.ts";
 import { seedClusters } from "./seed.ts";
 import type { Router } from "./router.ts";
+import { WorkspaceStore } from "./workspace_store.ts";
 
 export type { Principal } from "./credentials.ts";
+export type { WorkspaceFiles, WorkspaceObject } from "./workspace_store.ts";
 
 export interface EmulatorOptions {
   /** Pins ids, the PAT and the OAuth client secret (default: ids from seed 1, random secrets). */
@@ -110,6 +112,8 @@ export class EmulatorState {
   readonly clusters: ClusterStore;
   readonly faults = new FaultList();
   readonly requestLog: RequestLog;
+  /** The workspace tree (folders, notebooks, files); other modules read it as WorkspaceFiles. */
+  readonly workspace: WorkspaceStore;
   latencyMs: number;
   baseUrl?: string;
   #clusterRng: Rng;
@@ -133,6 +137,12 @@ export class EmulatorState {
       events: this.events,
     });
     this.#seed();
+    this.workspace = new WorkspaceStore({
+      seed: this.settings.seed,
+      now: () => this.now(),
+      homes: () => [this.credentials.user.userName, this.credentials.servicePrincipal.userName],
+      onReset: (listener) => this.events.on("reset", listener),
+    });
   }
 
   #seed(): void {
