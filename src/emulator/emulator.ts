@@ -14,6 +14,8 @@ import { Router } from "./router.ts";
 import { scimModule } from "./scim.ts";
 import { servingModule } from "./serving.ts";
 import { type EmulatorModule, type EmulatorOptions, EmulatorState } from "./state.ts";
+import { unityModule } from "./unity.ts";
+import { workspaceModule } from "./workspace.ts";
 
 export type { EmulatorOptions } from "./state.ts";
 export type { CoreControl, EmulatorControl, HealthInfo } from "./control.ts";
@@ -21,6 +23,8 @@ export type { ContextInfo, ContextsSnapshot, GoneContextInfo } from "./contexts.
 export type { ActiveFault, FaultSpec } from "./faults.ts";
 export type { RequestLogEntry } from "./request_log.ts";
 export type { ClusterStateSpec } from "./cluster_model.ts";
+export type { UnityControl, UnitySnapshot } from "./unity.ts";
+export type { WorkspaceFiles, WorkspaceObject } from "./workspace_store.ts";
 
 export interface Emulator {
   /** Answers one request as the workspace would (or as the control API, under /__emulator/). */
@@ -47,16 +51,23 @@ const CONTROL_PREFIX = "/__emulator/";
 export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const state = new EmulatorState(opts);
   const contexts = contextsModule(state);
+  const unity = unityModule(state);
   const modules: EmulatorModule[] = [
     oauthModule(state),
     scimModule(state),
     clustersModule(state),
     contexts,
     servingModule(state),
+    workspaceModule(state),
+    unity,
   ];
   const api = new Router();
   modules.forEach((m) => m.routes(api));
-  const control: EmulatorControl = { ...createControl(state, () => state.reset()), ...contexts.control };
+  const control: EmulatorControl = {
+    ...createControl(state, () => state.reset()),
+    ...contexts.control,
+    ...unity.control,
+  };
   const controls = controlRouter(control);
   modules.forEach((m) => m.controlRoutes?.(controls));
   let closing: Promise<void> | undefined;
