@@ -9,6 +9,8 @@ import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
+import { ucCommands } from "./uc.ts";
+import { workspaceCommands } from "./workspace.ts";
 
 export interface GlobalFlags {
   projectDir?: string;
@@ -68,6 +70,8 @@ export function buildProgram(ctx: Ctx): Command {
   for (const c of replCommands(ctx)) program.addCommand(c);
   program.addCommand(clusterCommands(ctx));
   program.addCommand(jobCommands(ctx));
+  program.addCommand(workspaceCommands(ctx));
+  program.addCommand(ucCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
 
