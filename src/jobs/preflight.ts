@@ -1,0 +1,743 @@
+// `dbxr job check`: the databricks-job-runner guide's pitfalls (seed 002) as rules. Each rule is data
+// (id, severity, the seed's explanation, the fix, the dbxr command that applies it) plus a pure check
+// over the facts of preflight_facts.ts. Static and local: nothing here reads files or calls the API.
+
+import { type ClusterSpec, mlflowMajor, positionIn, type SpecCluster } from "./cluster_spec.ts";
+import {
+  argNamed,
+  declaredPackages,
+  type Facts,
+  gatherFacts,
+  neededPackages,
+  pipPackages,
+  type ScriptFacts,
+} from "./preflight_facts.ts";
+import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
+
+export type Severity = "error" | "warning" | "info";
+
+export type RuleId =
+  | "file-dunder"
+  | "workspace-import"
+  | "syspath-after-log-model"
+  | "uc-signature"
+  | "langchain-name-kwarg"
+  | "toolnode-errors"
+  | "pip-requirements"
+  | "pip-magic"
+  | "magic-line"
+  | "notebook-source"
+  | "uc-access-mode"
+  | "spark-version-cpu"
+  | "spark-version-unlisted"
+  | "runtime-15-4-pydantic"
+  | "langchain-schema"
+  | "databricks-agents-deps"
+  | "uc-three-part-name";
+
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  /** The script or cluster spec the finding is about, as given on the command line. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  column: number;
+  /** What is wrong here, in this file. */
+  message: string;
+  /** Why it fails on Databricks, quoting the seed. */
+  explanation: string;
+  /** How to fix it by hand. */
+  fix: string;
+  /** A dbxr command that applies or checks the fix. */
+  command?: string;
+  /** Machine-readable extras (uc-three-part-name: {catalog, schema, model, name}). */
+  data?: Record<string, unknown>;
+}
+
+/** What a check returns; the rule fills in severity, explanation, fix and command unless overridden. */
+export type Draft = Pick<Finding, "file" | "line" | "column" | "message"> & Partial<Finding>;
+
+export interface Rule {
+  id: RuleId;
+  severity: Severity;
+  /** Where in seed 002 it comes from. */
+  seed: string;
+  explanation: string;
+  fix: string;
+  /** FILE stands for the job's script. */
+  command?: string;
+  /** Online rules are checked by `job run` with workspace data (see checkSparkVersionListed). */
+  online?: boolean;
+  check(facts: Facts): Draft[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The rules
+
+const WRAP = "dbxr job run FILE --wrap";
+const SPARK_VERSIONS = "dbxr cluster spark-versions --filter cpu-ml";
+const UC_OK_MODES = new Set(["SINGLE_USER", "DATA_SECURITY_MODE_DEDICATED"]);
+
+export const RULES: readonly Rule[] = [
+  {
+    id: "file-dunder",
+    severity: "error",
+    seed: "Critical Runtime Constraints 1; checklist; troubleshooting `NameError: __file__ is not defined`",
+    explanation:
+      "Databricks runs spark_python_task scripts via `exec(compile(f.read(), filename, 'exec'))`. " +
+      "In this context, `__file__` is **undefined**, and the script crashes with NameError.",
+    fix: 'Use a path constant (WORKSPACE_BASE = "/Workspace/Users/you@company.com/agents/my_agent") or an ' +
+      "environment variable instead of __file__; or run with --wrap, which defines __file__ for the script.",
+    command: WRAP,
+    check: (f) =>
+      f.scripts.flatMap((s) => {
+        const guarded = dunderFileGuarded(s);
+        // F-strings are opaque tokens, but `f"{__file__}"` evaluates the name all the same.
+        const inFStrings = s.module.tokens.filter((t) =>
+          t.kind === "string" && /[ft]/.test(t.prefix ?? "") &&
+          /\{[^{}]*\b__file__\b/.test((t.value ?? "").replace(/\{\{|\}\}/g, ""))
+        );
+        const uses = [...nameUsages(s.module.tokens, "__file__"), ...inFStrings]
+          .sort((a, b) => a.start - b.start);
+        return uses.map((t): Draft => ({
+          file: s.path,
+          line: t.line,
+          column: t.column,
+          message: guarded
+            ? "`__file__` is used behind a NameError guard; the fallback path is what runs as a job"
+            : "`__file__` is not defined in a spark_python_task (NameError)",
+          ...(guarded ? { severity: "warning" } : {}),
+        }));
+      }),
+  },
+  {
+    id: "workspace-import",
+    severity: "error",
+    seed: "Critical Runtime Constraints 2; checklist; troubleshooting `No module named 'tools'`",
+    explanation:
+      "The /Workspace/ filesystem supports os.path.exists(), os.listdir() and shutil.copytree(), " +
+      "but Python's importlib **CANNOT discover packages** from /Workspace/ paths, even after adding them " +
+      "to sys.path (`No module named 'tools'`).",
+    fix: "Copy the workspace files to a local POSIX path before importing or logging: " +
+      "shutil.copytree(WORKSPACE_SRC, LOCAL_DIR) with LOCAL_DIR under /tmp, then sys.path.insert(0, LOCAL_DIR) " +
+      "and import or log from LOCAL_DIR; or run with --wrap, which copies them for you.",
+    command: WRAP,
+    check: (f) => f.scripts.flatMap((s) => workspaceImportFindings(f, s)),
+  },
+  {
+    id: "syspath-after-log-model",
+    severity: "error",
+    seed: "Critical Runtime Constraints 3; checklist `sys.path.insert(0, LOCAL_DIR)` before log_model",
+    explanation: "MLflow internally calls importlib.util.spec_from_file_location() to load and validate " +
+      "agent.py **before** bundling code_paths, so all imports in agent.py must resolve at log time, " +
+      "not just at serving time.",
+    fix: "Call sys.path.insert(0, LOCAL_DIR) with the agent's (local) directory BEFORE any " +
+      "mlflow.*.log_model() call.",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        s.logModels.flatMap((l): Draft[] => {
+          const before = s.sysPathAdds.some((p) => p.call.line < l.call.line);
+          const after = s.sysPathAdds.find((p) => p.call.line > l.call.line);
+          if (before || (!after && !l.codeBased)) return [];
+          return [{
+            file: s.path,
+            line: l.call.line,
+            column: l.call.column,
+            message: after
+              ? `${l.call.callee}() runs before sys.path is set (line ${after.call.line}); ` +
+                "MLflow imports the model file at log time"
+              : `${l.call.callee}() logs a code file but the script never puts its directory on sys.path`,
+          }];
+        })
+      ),
+  },
+  {
+    id: "uc-signature",
+    severity: "error",
+    seed: "Critical Runtime Constraints 5; checklist `signature`; troubleshooting " +
+      "`Model did not contain any signature metadata`",
+    explanation:
+      "All models registered to Unity Catalog MUST have a signature with **both input AND output " +
+      "types**. Providing input_example alone is NOT sufficient: MLflow may fail to infer a complete " +
+      "signature, especially with mlflow.langchain.log_model().",
+    fix: "Pass signature=mlflow.models.infer_signature(model_input=…, model_output=…) to log_model().",
+    check: (f) => {
+      if (!f.scripts.some((s) => s.registersToUc) && !f.ucFlag) return [];
+      const registered = f.scripts.some((s) => s.registersToUc && s.registers.length > 0);
+      return f.scripts.flatMap((s) =>
+        s.logModels.flatMap((l): Draft[] => {
+          const goesToUc = l.call.keywords.includes("registered_model_name") && (s.registersToUc || f.ucFlag);
+          if (!goesToUc && !registered) return [];
+          if (l.call.hasKwargsSpread) return [];
+          const sig = argNamed(l.call, "signature");
+          if (sig && sig.text !== "None") return [];
+          return [{
+            file: s.path,
+            line: l.call.line,
+            column: l.call.column,
+            message: `${l.call.callee}() registers to Unity Catalog without an explicit signature=`,
+          }];
+        })
+      );
+    },
+  },
+  {
+    id: "langchain-name-kwarg",
+    severity: "warning",
+    seed: "Troubleshooting `log_model() got unexpected keyword 'name'`",
+    explanation: "`log_model() got unexpected keyword 'name'`: on MLflow 2 (16.4 LTS ML ships 2.21.3) " +
+      "mlflow.langchain.log_model takes artifact_path, not name. MLflow 3 (17.3 LTS ML ships 3.0.1) renamed " +
+      "artifact_path to name.",
+    fix: 'MLflow 2 runtimes: artifact_path="agent". MLflow 3 runtimes: name="agent". Pass --runtime (or ' +
+      "a cluster spec) so that the check knows which.",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        s.logModels.flatMap((l): Draft[] => {
+          const at = { file: s.path, line: l.call.line, column: l.call.column };
+          const mlflow = f.runtime ? mlflowMajor(f.runtime) : undefined;
+          const rt = f.runtime ? `${f.runtime.label} (MLflow ${mlflow}, from ${f.runtimeSource})` : "";
+          if (l.call.keywords.includes("name") && mlflow !== 3) {
+            return [{
+              ...at,
+              message: mlflow === 2
+                ? `${l.call.callee}(name=…) fails on runtime ${rt}: use artifact_path=`
+                : `${l.call.callee}(name=…) works only on MLflow 3 (17.3 LTS ML+); 16.4 LTS ML needs artifact_path=`,
+            }];
+          }
+          if (l.call.keywords.includes("artifact_path") && mlflow === 3) {
+            return [{
+              ...at,
+              severity: "info",
+              message: `${l.call.callee}(artifact_path=…) is deprecated on runtime ${rt}: use name=`,
+            }];
+          }
+          return [];
+        })
+      ),
+  },
+  {
+    id: "toolnode-errors",
+    severity: "warning",
+    seed:
+      "`handle_tool_errors=True` is REQUIRED; troubleshooting `Endpoint returns null on tool-use queries`",
+    explanation:
+      "Without handle_tool_errors=True, if ANY tool raises an exception, the entire graph crashes " +
+      "and MLflow's handler returns null to the caller. With it, ToolNode returns a ToolMessage with the " +
+      "error text, so the LLM can report it gracefully.",
+    fix: "tool_node = ToolNode(ALL_TOOLS, handle_tool_errors=True)",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        s.calls.flatMap((c): Draft[] => {
+          if (c.qualified.split(".").pop() !== "ToolNode" || c.hasKwargsSpread) return [];
+          const h = argNamed(c, "handle_tool_errors");
+          if (h && !/^(False|None|0)$/.test(h.text)) return [];
+          return [{
+            file: s.path,
+            line: c.line,
+            column: c.column,
+            message: h
+              ? `ToolNode(handle_tool_errors=${h.text}): a failing tool crashes the graph`
+              : "ToolNode(…) without handle_tool_errors=True: a failing tool crashes the graph",
+          }];
+        })
+      ),
+  },
+  {
+    id: "pip-requirements",
+    severity: "warning",
+    seed: "Checklist `pip_requirements in log_model() include all runtime dependencies`; Cell 3 template",
+    explanation: "The serving environment installs what the logged model declares. The seed's checklist: " +
+      "`pip_requirements` in log_model() include all runtime dependencies (databricks-langchain, langgraph, " +
+      "databricks-agents, …).",
+    fix: 'Pass pip_requirements=["mlflow[databricks]>=2.10.0", "databricks-langchain", "langgraph>=0.3.4", ' +
+      '"langchain-core", "databricks-agents", "databricks-sdk"] (the packages your agent imports).',
+    check: (f) => {
+      const needed = f.scripts.flatMap(neededPackages).map((n) => n.pkg);
+      return f.scripts.flatMap((s) =>
+        s.logModels.flatMap((l): Draft[] => {
+          const at = { file: s.path, line: l.call.line, column: l.call.column };
+          if (l.call.hasKwargsSpread) return [];
+          const declared = ["pip_requirements", "extra_pip_requirements", "conda_env"].some((k) =>
+            l.call.keywords.includes(k)
+          );
+          if (!declared) {
+            return [{ ...at, message: `${l.call.callee}() without pip_requirements=` }];
+          }
+          const pr = argNamed(l.call, "pip_requirements");
+          if (!pr) return [];
+          const listed = declaredPackages(s);
+          const missing = [...new Set(needed)].filter((p) => !listed.has(p));
+          // Only a list literal (directly or through one name) can be checked; a computed one is trusted.
+          const one = pr.tokens.length === 1 && pr.tokens[0].kind === "name"
+            ? s.scope.values.get(pr.tokens[0].text)?.at(-1)
+            : pr.tokens;
+          if (missing.length === 0 || !(one?.[0]?.text === "[" || one?.[0]?.text === "(")) return [];
+          return [{
+            ...at,
+            message: `pip_requirements lacks ${missing.join(", ")}, which the checked scripts import`,
+            data: { missing },
+          }];
+        })
+      );
+    },
+  },
+  {
+    id: "pip-magic",
+    severity: "error",
+    seed: "Notebook template Cell 1 (`%pip install …` is notebook syntax); troubleshooting " +
+      "`No module named 'databricks_langchain'`",
+    explanation: "`%pip install` (and `%%pip`) only works in a notebook cell. A spark_python_task runs the " +
+      "file through `exec(compile(f.read(), filename, 'exec'))`, where the line is a SyntaxError, so " +
+      "nothing runs, let alone installs.",
+    fix: "Remove the %pip line and install the packages as job libraries.",
+    command: "dbxr job run FILE --libraries PACKAGES",
+    check: (f) =>
+      f.scripts.flatMap((s) => {
+        const out: Draft[] = s.magics.filter((m) => isPipMagic(m.text)).map((m) => {
+          const pkgs = pipPackages(m.text);
+          return {
+            file: s.path,
+            line: m.line,
+            column: m.column,
+            message: `\`${firstLine(m.text)}\` is a SyntaxError in a Python file task`,
+            ...(pkgs.length ? { command: librariesCommand(f.entry, pkgs), data: { packages: pkgs } } : {}),
+          };
+        });
+        // `# MAGIC %pip …` in a notebook source file is a comment when the file runs as a Python file task.
+        for (const t of s.module.tokens) {
+          const m = t.kind === "comment" ? t.text.match(/^#\s*MAGIC\s+(%%?pip\b.*)$/) : null;
+          if (!m) continue;
+          const pkgs = pipPackages(m[1]);
+          out.push({
+            file: s.path,
+            line: t.line,
+            column: t.column,
+            severity: "warning",
+            message:
+              `\`${m[1].trim()}\` runs only when the file is a notebook; as a Python file task it is ` +
+              "a comment and installs nothing",
+            ...(pkgs.length ? { command: librariesCommand(f.entry, pkgs), data: { packages: pkgs } } : {}),
+          });
+        }
+        return out;
+      }),
+  },
+  {
+    id: "magic-line",
+    severity: "error",
+    seed: "spark_python_task runs the file with exec(compile(…)) (Critical Runtime Constraints 1)",
+    explanation:
+      "Notebook magics (%sh, %run, %sql, !cmd) are not Python: spark_python_task compiles the file " +
+      "with `exec(compile(f.read(), filename, 'exec'))`, so the whole script fails with SyntaxError.",
+    fix: "Use Python instead (subprocess.run([...]) for shell commands, import for %run), or run the " +
+      "notebook as a notebook task.",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        s.magics.filter((m) => !isPipMagic(m.text)).map((m) => ({
+          file: s.path,
+          line: m.line,
+          column: m.column,
+          message: `\`${firstLine(m.text)}\` is notebook syntax: a SyntaxError in a Python file task`,
+        }))
+      ),
+  },
+  {
+    id: "notebook-source",
+    severity: "warning",
+    seed: "Troubleshooting `Cannot read the python file`",
+    explanation: "`Cannot read the python file`: `workspace import --language PYTHON` creates a notebook, " +
+      "not a file, and a file that starts with `# Databricks notebook source` is imported as a notebook " +
+      "too, which a spark_python_task cannot run.",
+    fix:
+      "Drop the `# Databricks notebook source` header (and the `# COMMAND ----------` / `# MAGIC` lines) " +
+      "so the script is uploaded as a workspace file (`workspace import-dir`), or run it as a notebook task.",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        /^\s*#\s*Databricks notebook source\b/.test(s.module.source)
+          ? [{
+            file: s.path,
+            line: 1,
+            column: 1,
+            message: "the file is a Databricks notebook source export, imported as a notebook, not a file",
+          }]
+          : []
+      ),
+  },
+  {
+    id: "uc-access-mode",
+    severity: "error",
+    seed: "Critical Runtime Constraints 4; checklist `data_security_mode`; troubleshooting " +
+      "`PERMISSION_DENIED: clusters without UC`",
+    explanation: 'Any job cluster that registers models to Unity Catalog must have "data_security_mode": ' +
+      '"SINGLE_USER". Without it, register_model() fails with `PERMISSION_DENIED: Access denied to ' +
+      "clusters that don't have Unity Catalog enabled`.",
+    fix: 'Add "data_security_mode": "SINGLE_USER" to the cluster spec (DATA_SECURITY_MODE_DEDICATED is ' +
+      "the same mode under its new name).",
+    check: (f) => {
+      const why = f.ucFlag ? "--uc" : f.scripts.find((s) => s.registersToUc)?.path;
+      if (!f.spec || !why) return [];
+      const spec = f.spec;
+      return spec.clusters.flatMap((c): Draft[] => {
+        const mode = c.data_security_mode;
+        if (mode && UC_OK_MODES.has(mode)) return [];
+        const reason = why === "--uc" ? "with --uc" : `${why} registers to Unity Catalog`;
+        return [{
+          ...specPosition(spec, c, mode ? `"${mode}"` : undefined),
+          message: mode
+            ? `${c.where} has data_security_mode "${mode}", not SINGLE_USER (${reason})`
+            : `${c.where} has no data_security_mode; Unity Catalog needs SINGLE_USER (${reason})`,
+        }];
+      });
+    },
+  },
+  {
+    id: "spark-version-cpu",
+    severity: "error",
+    seed: "Standard Job Cluster Configuration; troubleshooting `Invalid spark version 15.4.x-ml-scala2.12`",
+    explanation: "Note the -cpu- in the spark version: `16.4.x-ml-scala2.12` (without -cpu-) is INVALID " +
+      "(`Invalid spark version`). ML runtime keys read `16.4.x-cpu-ml-scala2.12` or `16.4.x-gpu-ml-…`.",
+    fix: "Use the key the workspace lists, e.g. 16.4.x-cpu-ml-scala2.12.",
+    command: SPARK_VERSIONS,
+    check: (f) => {
+      const spec = f.spec;
+      if (!spec) return [];
+      return spec.clusters.flatMap((c): Draft[] => {
+        const v = c.spark_version;
+        if (!v || !/-ml-/.test(v) || /-(cpu|gpu)-ml-/.test(v)) return [];
+        const suggested = v.replace("-ml-", "-cpu-ml-");
+        return [{
+          ...specPosition(spec, c, `"${v}"`),
+          message: `spark_version "${v}" is invalid: ML keys carry -cpu- or -gpu- (e.g. "${suggested}")`,
+          data: { spark_version: v, suggested },
+        }];
+      });
+    },
+  },
+  {
+    id: "spark-version-unlisted",
+    severity: "error",
+    seed: "Standard Job Cluster Configuration (`databricks clusters spark-versions | grep cpu-ml`)",
+    explanation: "Always validate the spark version first: the workspace rejects a key it does not list " +
+      "(`Invalid spark version …`), after the job was submitted.",
+    fix: "Pick a key from the workspace's list.",
+    command: SPARK_VERSIONS,
+    online: true,
+    check: () => [],
+  },
+  {
+    id: "runtime-15-4-pydantic",
+    severity: "warning",
+    seed: "Runtime Compatibility Matrix (15.4 LTS ML); troubleshooting " +
+      "`cannot import name 'model_validator' from 'pydantic'`",
+    explanation: "15.4 LTS ML ships pydantic v1 (compiled .so): `pip install databricks-langchain` BREAKS, " +
+      "it upgrades pydantic to v2 and conflicts with the v1 .so (`cannot import name 'model_validator' " +
+      "from 'pydantic'`).",
+    fix: "Use the 16.4 LTS ML runtime (16.4.x-cpu-ml-scala2.12) instead.",
+    command: SPARK_VERSIONS,
+    check: (f) => {
+      if (f.runtime?.major !== 15) return [];
+      const evidence = findDatabricksLangchain(f);
+      if (!evidence) return [];
+      const at = f.runtimeSource === "cluster spec" && f.spec
+        ? specPosition(f.spec, f.spec.clusters.find((c) => c.spark_version))
+        : evidence;
+      return [{
+        ...at,
+        message: `databricks-langchain (${evidence.what}) on runtime ${f.runtime.label} ` +
+          `(from ${f.runtimeSource}) breaks pydantic`,
+      }];
+    },
+  },
+  {
+    id: "langchain-schema",
+    severity: "warning",
+    seed: "Runtime Compatibility Matrix (16.4 LTS ML); troubleshooting `No module named 'langchain.schema'`",
+    explanation: "On 16.4 LTS ML, mlflow.langchain.log_model() fails: `No module named 'langchain.schema'` " +
+      "(stale langchain.schema import in that MLflow); on 15.4 LTS ML it is broken too.",
+    fix: 'Use mlflow.pyfunc.log_model(python_model="agent.py", …) instead of mlflow.langchain.log_model().',
+    check: (f) => {
+      const mlflow = f.runtime ? mlflowMajor(f.runtime) : undefined;
+      if (mlflow === 3) return [];
+      return f.scripts.flatMap((s) =>
+        s.logModels.filter((l) => l.flavor === "langchain").map((l): Draft => ({
+          file: s.path,
+          line: l.call.line,
+          column: l.call.column,
+          message: f.runtime
+            ? `mlflow.langchain.log_model() fails on runtime ${f.runtime.label} (No module named 'langchain.schema')`
+            : "mlflow.langchain.log_model() fails on 15.4 and 16.4 LTS ML (No module named 'langchain.schema')",
+          ...(f.runtime ? {} : { severity: "info" }),
+        }))
+      );
+    },
+  },
+  {
+    id: "databricks-agents-deps",
+    severity: "warning",
+    seed: "Both pyfunc and langchain log_model() import code; troubleshooting " +
+      "`No module named 'databricks_langchain'`",
+    explanation:
+      "On Databricks ML runtimes, databricks-langchain, langgraph, etc. are **NOT pre-installed**, " +
+      "and both mlflow.pyfunc.log_model() and mlflow.langchain.log_model() import the agent file during " +
+      "logging, so its dependencies must be installed on the cluster first.",
+    fix: "Install the packages on the job cluster as libraries (the cluster spec's `libraries`).",
+    command: "dbxr job run FILE --libraries PACKAGES",
+    check: (f) => {
+      const installed = new Set(f.spec?.libraries ?? []);
+      return f.scripts.flatMap((s): Draft[] => {
+        const missing = neededPackages(s).filter((n) => !installed.has(n.pkg));
+        if (missing.length === 0) return [];
+        const pkgs = missing.map((m) => m.pkg);
+        return [{
+          file: s.path,
+          line: missing[0].line,
+          column: missing[0].column,
+          message: `imports ${pkgs.join(", ")}, not pre-installed on ML runtimes` +
+            (f.spec ? ` and not in ${f.spec.path}'s libraries` : ""),
+          command: librariesCommand(f.entry, pkgs),
+          data: { packages: pkgs },
+        }];
+      });
+    },
+  },
+  {
+    id: "uc-three-part-name",
+    severity: "info",
+    seed: "Critical Runtime Constraints 6 (verify catalog and schema exist); checklist; troubleshooting " +
+      "`RESOURCE_DOES_NOT_EXIST: catalog.schema`",
+    explanation: 'Before running a script that calls mlflow.register_model(name="catalog.schema.model"), ' +
+      "verify the target catalog and schema exist, or registration fails with `RESOURCE_DOES_NOT_EXIST`.",
+    fix: "Create the schema if it is missing.",
+    command: "dbxr uc ensure-schema CATALOG.SCHEMA",
+    check: (f) =>
+      f.scripts.flatMap((s) =>
+        s.ucTargets.map((t): Draft => ({
+          file: s.path,
+          line: t.line,
+          column: t.column,
+          message: `registers ${t.name} into ${t.catalog}.${t.schema}; the schema must exist`,
+          command: `dbxr uc ensure-schema ${t.catalog}.${t.schema}`,
+          data: { catalog: t.catalog, schema: t.schema, model: t.model, name: t.name },
+        }))
+      ),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// Running the rules
+
+export interface PreflightInput {
+  /** The scripts, the job's entry point first. */
+  files: Array<{ path: string; source: string }>;
+  /** From parseClusterSpec. */
+  clusterSpec?: ClusterSpec;
+  /** The job touches Unity Catalog even if the scripts do not show it. */
+  uc?: boolean;
+  /** Warnings fail the check too. */
+  strict?: boolean;
+  /** "16.4", "16.4 LTS ML" or a spark_version key; beats the cluster spec's version. */
+  runtime?: string;
+}
+
+export interface PreflightReport {
+  status: "ok" | "PreflightFailed";
+  findings: Finding[];
+  files: string[];
+  /** `catalog.schema` pairs that the scripts register into (for `dbxr uc ensure-schema`). */
+  uc_targets: string[];
+  counts: Record<Severity, number>;
+  strict: boolean;
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function runPreflight(input: PreflightInput): PreflightReport {
+  const facts = gatherFacts(input);
+  const findings = RULES.flatMap((r) => r.check(facts).map((d) => toFinding(r, d, facts.entry)));
+  const order = new Map(input.files.map((f, i) => [f.path, i]));
+  findings.sort((a, b) =>
+    (order.get(a.file) ?? order.size) - (order.get(b.file) ?? order.size) ||
+    a.line - b.line || a.column - b.column || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    a.rule.localeCompare(b.rule)
+  );
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const f of findings) counts[f.severity]++;
+  const strict = Boolean(input.strict);
+  const failed = counts.error > 0 || (strict && counts.warning > 0);
+  return {
+    status: failed ? "PreflightFailed" : "ok",
+    findings,
+    files: input.files.map((f) => f.path),
+    uc_targets: [
+      ...new Set(facts.scripts.flatMap((s) => s.ucTargets.map((t) => `${t.catalog}.${t.schema}`))),
+    ],
+    counts,
+    strict,
+  };
+}
+
+export function ruleById(id: RuleId): Rule {
+  return RULES.find((r) => r.id === id)!;
+}
+
+function toFinding(rule: Rule, d: Draft, entry: string): Finding {
+  const command = d.command ?? rule.command?.replace("FILE", shellQuote(entry));
+  const f: Finding = {
+    rule: rule.id,
+    severity: d.severity ?? rule.severity,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    message: d.message,
+    explanation: d.explanation ?? rule.explanation,
+    fix: d.fix ?? rule.fix,
+  };
+  // A generic placeholder (PACKAGES, CATALOG.SCHEMA) is no runnable command: leave it out.
+  if (command && !/\b(PACKAGES|CATALOG\.SCHEMA)\b/.test(command)) f.command = command;
+  if (d.data) f.data = d.data;
+  return f;
+}
+
+/**
+ * The online half of the spark version check, for `job run`: a key that the workspace does not list
+ * (from `clusters/spark-versions`). Suggests the listed key of the same version and flavour.
+ */
+export function checkSparkVersionListed(
+  version: string,
+  keys: readonly string[],
+  where: { file: string; line?: number; column?: number } = { file: "(cluster)" },
+): Finding | undefined {
+  if (keys.includes(version)) return undefined;
+  const major = version.match(/^\d+\.\d+/)?.[0];
+  const ml = /-ml-/.test(version);
+  const suggested = keys.filter((k) => major && k.startsWith(major + ".") && /-ml-/.test(k) === ml)
+    .sort((a, b) => Number(/-cpu-/.test(b)) - Number(/-cpu-/.test(a)))[0];
+  const rule = ruleById("spark-version-unlisted");
+  return toFinding(rule, {
+    file: where.file,
+    line: where.line ?? 1,
+    column: where.column ?? 1,
+    message: `the workspace does not list spark_version "${version}"` +
+      (suggested ? ` (did you mean "${suggested}"?)` : ""),
+    data: { spark_version: version, ...(suggested ? { suggested } : {}) },
+  }, "");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers of the rules
+
+function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+  const out: Draft[] = [];
+  const localModules = new Set(f.scripts.map((x) => x.path.split("/").pop()!.replace(/\.py$/, "")));
+  for (const add of s.sysPathAdds.filter((a) => a.workspace)) {
+    const at = { file: s.path, line: add.call.line, column: add.call.column };
+    const path = add.strings.find(isWorkspacePath)!;
+    const copiedAndLocal = s.workspaceCopies.some((c) => c.line < add.call.line) &&
+      s.sysPathAdds.some((a) => !a.workspace);
+    const later = s.module.imports.filter((i) =>
+      i.line > add.call.line && i.level === 0 &&
+      (localModules.has(top(i.module)) || !KNOWN_MODULES.has(top(i.module)))
+    );
+    const laterLog = s.logModels.find((l) => l.call.line > add.call.line && l.codeBased);
+    if (copiedAndLocal) {
+      out.push({
+        ...at,
+        severity: "warning",
+        message: `sys.path gets ${path}, which Python cannot import from; the local copy does the work, ` +
+          "so drop this entry",
+      });
+    } else if (later.length > 0 || laterLog) {
+      const what = later.length > 0
+        ? `import of ${later.map((i) => `'${i.module}'`).join(", ")} (line ${later[0].line})`
+        : `${laterLog!.call.callee}() (line ${laterLog!.call.line})`;
+      out.push({
+        ...at,
+        message: `sys.path gets ${path}, but Python cannot import from /Workspace/: the ${what} will fail ` +
+          `with No module named '${later.length > 0 ? top(later[0].module) : "…"}'`,
+      });
+    } else {
+      out.push({
+        ...at,
+        severity: "warning",
+        message: `sys.path gets ${path}, which Python cannot import from; the entry has no effect`,
+      });
+    }
+  }
+  for (const l of s.logModels) {
+    const ws = l.modelStrings.find(isWorkspacePath);
+    if (!ws) continue;
+    out.push({
+      file: s.path,
+      line: l.call.line,
+      column: l.call.column,
+      message:
+        `${l.call.callee}() logs ${ws} straight from /Workspace/; MLflow imports it at log time and fails`,
+    });
+  }
+  return out;
+}
+
+const top = (m: string) => m.split(".")[0];
+
+/** Modules that are not the user's own code: the standard library and what ML runtimes ship or add. */
+const KNOWN_MODULES = new Set(
+  ("os sys re json shutil pathlib typing time datetime logging subprocess importlib collections functools " +
+    "itertools dataclasses uuid math random tempfile glob io textwrap inspect traceback warnings copy " +
+    "argparse site abc enum contextlib hashlib base64 string pickle csv urllib http threading asyncio " +
+    "concurrent operator types socket signal platform getpass pprint zipfile tarfile gzip secrets " +
+    "mlflow pyspark pandas numpy sklearn scipy requests databricks langchain langchain_core " +
+    "langchain_community langgraph databricks_langchain pydantic yaml openai delta torch transformers " +
+    "tensorflow matplotlib").split(" "),
+);
+
+/** `__file__` behind `except NameError` or `"__file__" in globals()`: the script has a fallback. */
+function dunderFileGuarded(s: ScriptFacts): boolean {
+  const code = codeTokens(s.module.tokens);
+  return code.some((t, i) =>
+    (t.kind === "name" && t.text === "NameError" &&
+      code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")) ||
+    (t.kind === "string" && t.value === "__file__" &&
+      (code[i + 1]?.text === "in" || code[i - 2]?.text?.endsWith("get")))
+  );
+}
+
+function isPipMagic(text: string): boolean {
+  return /^(%%?pip|!\s*pip3?|%%?conda)\b/.test(text.trim());
+}
+
+function firstLine(text: string): string {
+  const l = text.split("\n")[0].trim();
+  return l.length > 80 ? l.slice(0, 77) + "…" : l;
+}
+
+function librariesCommand(entry: string, pkgs: string[]): string {
+  return `dbxr job run ${shellQuote(entry)} --libraries ${shellQuote(pkgs.join(","))}`;
+}
+
+/** Quotes a word for a POSIX shell only when it needs it (`langgraph>=0.3.4` does). */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function specPosition(spec: ClusterSpec, c: SpecCluster | undefined, needle?: string) {
+  const key = needle ?? (c?.spark_version ? `"${c.spark_version}"` : "{");
+  return { file: spec.path, ...positionIn(spec.text, key) };
+}
+
+function findDatabricksLangchain(
+  f: Facts,
+): { file: string; line: number; column: number; what: string } | undefined {
+  const pkg = "databricks-langchain";
+  if (f.spec?.libraries.includes(pkg)) {
+    return { file: f.spec.path, ...positionIn(f.spec.text, pkg), what: `${f.spec.path} libraries` };
+  }
+  for (const s of f.scripts) {
+    const imp = neededPackages(s).find((n) => n.pkg === pkg);
+    if (imp) return { file: s.path, line: imp.line, column: imp.column, what: "imported" };
+    if (declaredPackages(s).has(pkg)) {
+      return { file: s.path, line: 1, column: 1, what: "in pip requirements" };
+    }
+  }
+  return undefined;
+}
