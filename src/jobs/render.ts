@@ -1,0 +1,73 @@
+// The output of `job check`: a stable JSON object for agents and CI, and text for people.
+
+import { EXIT_CODES } from "../errors.ts";
+import type { Finding, PreflightReport, Severity } from "./preflight.ts";
+
+export interface PreflightJson {
+  status: "ok" | "PreflightFailed";
+  /** Present when the check failed, as on every dbxr error (design §3.4). */
+  error?: "PreflightFailed";
+  message: string;
+  /** The first fix command of the first error, when there is one. */
+  hint?: string;
+  files: string[];
+  findings: Finding[];
+  /** `catalog.schema` pairs the scripts register into. */
+  uc_targets: string[];
+  counts: Record<Severity, number>;
+  strict: boolean;
+}
+
+export function preflightJson(r: PreflightReport): PreflightJson {
+  const failed = r.status === "PreflightFailed";
+  const blocking = r.findings.find((f) => f.severity === "error" || (r.strict && f.severity === "warning"));
+  return {
+    status: r.status,
+    ...(failed ? { error: "PreflightFailed" as const } : {}),
+    message: summary(r),
+    ...(failed && blocking?.command ? { hint: blocking.command } : {}),
+    files: r.files,
+    findings: r.findings,
+    uc_targets: r.uc_targets,
+    counts: r.counts,
+    strict: r.strict,
+  };
+}
+
+/** 1 (PreflightFailed) when there are errors, or warnings under --strict; 0 otherwise. */
+export function preflightExitCode(r: Pick<PreflightReport, "status">): number {
+  return r.status === "PreflightFailed" ? EXIT_CODES.PreflightFailed : 0;
+}
+
+/** `file:line:col: severity rule — message`, then why, fix and the command; a summary line last. */
+export function preflightText(r: PreflightJson): string {
+  const lines: string[] = [];
+  for (const f of r.findings) {
+    lines.push(`${f.file}:${f.line}:${f.column}: ${f.severity} ${f.rule} — ${f.message}`);
+    lines.push(`    why: ${plain(f.explanation)}`);
+    lines.push(`    fix: ${plain(f.fix)}`);
+    if (f.command) lines.push(`    run: ${f.command}`);
+  }
+  if (r.findings.length > 0) lines.push("");
+  lines.push(`${r.status}: ${r.message}`);
+  if (r.uc_targets.length > 0) {
+    lines.push(`registers into: ${r.uc_targets.join(", ")} (dbxr uc ensure-schema ${r.uc_targets[0]})`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function summary(r: PreflightReport): string {
+  const n = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
+  const files = n(r.files.length, "file");
+  if (r.findings.length === 0) return `no problems found in ${files}`;
+  const parts = [n(r.counts.error, "error"), n(r.counts.warning, "warning"), `${r.counts.info} info`];
+  const strictNote = r.strict && r.counts.error === 0 && r.counts.warning > 0
+    ? " (warnings fail with --strict)"
+    : "";
+  return `${parts.join(", ")} in ${files}${strictNote}`;
+}
+
+/** Markdown emphasis from the seed's quotes reads as noise in a terminal. */
+function plain(s: string): string {
+  return s.replace(/\*\*/g, "");
+}
