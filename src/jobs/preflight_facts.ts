@@ -3,8 +3,14 @@
 // scripts the cluster spec, the runtime and the packages the scripts need.
 
 import { type ClusterSpec, packageName, parseRuntime, type Runtime } from "./cluster_spec.ts";
-import { isWorkspacePath, magicLines, type PyArg, type PyCall, type PyModule } from "./pycalls.ts";
-import { parseModule } from "./pycalls.ts";
+import {
+  isWorkspacePath,
+  magicLines,
+  parseModule,
+  type PyArg,
+  type PyCall,
+  type PyModule,
+} from "./pycalls.ts";
 import { constString, qualifiedCallee, type Scope, scopeOf, stringsOf } from "./pyscope.ts";
 import type { Token } from "./pytokens.ts";
 
@@ -97,13 +103,13 @@ export function gatherFacts(input: FactsInput): Facts {
   const specVersion = input.clusterSpec?.clusters.find((c) => c.spark_version)?.spark_version;
   const fromSpec = parseRuntime(specVersion);
   const runtime = fromFlag ?? fromSpec;
-  return {
-    scripts,
-    entry: input.files[0]?.path ?? "",
-    ...(input.clusterSpec ? { spec: input.clusterSpec } : {}),
-    ...(runtime ? { runtime, runtimeSource: fromFlag ? "--runtime" : "cluster spec" } : {}),
-    ucFlag: Boolean(input.uc),
-  } as Facts;
+  const facts: Facts = { scripts, entry: input.files[0]?.path ?? "", ucFlag: Boolean(input.uc) };
+  if (input.clusterSpec) facts.spec = input.clusterSpec;
+  if (runtime) {
+    facts.runtime = runtime;
+    facts.runtimeSource = fromFlag ? "--runtime" : "cluster spec";
+  }
+  return facts;
 }
 
 export function argNamed(call: PyCall, keyword: string, position?: number): PyArg | undefined {

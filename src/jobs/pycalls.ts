@@ -77,11 +77,12 @@ export interface PyModule {
 
 export function parseModule(source: string): PyModule {
   const tokens = tokenize(source);
+  const calls = findCalls(tokens, source);
   return {
     source,
     tokens,
-    calls: findCalls(tokens, source),
-    imports: findImports(tokens),
+    calls,
+    imports: findImports(tokens, calls),
     assignments: findAssignments(tokens, source),
   };
 }
@@ -195,7 +196,7 @@ function statements(tokens: Token[]): Token[][] {
 const COMPOUND = new Set(["if", "elif", "else", "try", "except", "finally", "for", "while", "with", "def"]);
 
 /** `import …`, `from … import …`, and `importlib.import_module("x")` / `__import__("x")` with a literal. */
-export function findImports(tokens: Token[]): PyImport[] {
+export function findImports(tokens: Token[], calls: PyCall[] = findCalls(tokens, "")): PyImport[] {
   const out: PyImport[] = [];
   for (const st of statements(tokens)) {
     const head = st[0];
@@ -226,7 +227,7 @@ export function findImports(tokens: Token[]): PyImport[] {
       out.push({ kind: "from", module, level, names, line: head.line, column: head.column });
     }
   }
-  for (const c of findCalls(tokens, "")) {
+  for (const c of calls) {
     if (c.callee !== "importlib.import_module" && c.callee !== "__import__") continue;
     const lit = c.args[0]?.tokens.length === 1 ? c.args[0].tokens[0] : undefined;
     if (lit?.kind !== "string" || lit.prefix?.includes("f")) continue;
