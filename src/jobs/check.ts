@@ -4,7 +4,7 @@
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { type ClusterSpec, parseClusterSpec } from "./cluster_spec.ts";
-import { runPreflight } from "./preflight.ts";
+import { type PreflightReport, runPreflight } from "./preflight.ts";
 
 export type { Finding, PreflightReport } from "./preflight.ts";
 
@@ -19,8 +19,12 @@ export interface CheckOptions {
   runtime?: string;
 }
 
-export async function checkFiles(ctx: Ctx, paths: string[], opts: CheckOptions = {}) {
-  const files = [];
+export async function checkFiles(
+  ctx: Ctx,
+  paths: string[],
+  opts: CheckOptions = {},
+): Promise<PreflightReport> {
+  const files: Array<{ path: string; source: string }> = [];
   for (const path of paths) files.push({ path, source: await readOrThrow(ctx, path, "Script") });
   let spec: ClusterSpec | undefined;
   if (opts.clusterSpecFile) {
