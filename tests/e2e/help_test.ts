@@ -28,6 +28,15 @@ Deno.test(`--help of all ${paths.length} commands under the scoped flags: stdout
   }
 });
 
+Deno.test("--help works with the caller's colour variables set (commander reads them)", async () => {
+  const envs: Record<string, string>[] = [{ NO_COLOR: "" }, { FORCE_COLOR: "1" }, { CLICOLOR_FORCE: "1" }];
+  for (const env of envs) {
+    const r = await runCli(["cluster", "--help"], { env });
+    assertEquals(r.code, 0, `${JSON.stringify(env)}: ${r.stdout}${r.stderr}`);
+    assertStringIncludes(r.stdout, "Usage: dbxr cluster");
+  }
+});
+
 Deno.test("--version prints the version", async () => {
   const r = await runCli(["--version"]);
   assertEquals(r.code, 0);

@@ -44,6 +44,7 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
     TZ: "UTC",
     ...opts.env,
   };
+  for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...permissionFlags(), `${ROOT}main.ts`, ...args],
     cwd: opts.cwd,
