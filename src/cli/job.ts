@@ -4,11 +4,17 @@
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { examples } from "./root.ts";
+import { jobRunCommands } from "./job_run.ts";
 
 export function jobCommands(ctx: Ctx): Command {
   const group = new Command("job").description("Run Python scripts as Databricks jobs, and check them first");
-  examples(group, ["dbxr job check log_model.py --uc"]);
+  examples(group, [
+    "dbxr job check log_model.py --uc",
+    "dbxr job run log_model.py --ensure-schema",
+    "dbxr job diagnose 123456",
+  ]);
   group.addCommand(jobCheckCommand(ctx));
+  for (const c of jobRunCommands(ctx)) group.addCommand(c);
   return group as unknown as Command;
 }
 

@@ -1,0 +1,239 @@
+// `job run|status|watch|output|cancel|diagnose|list`: thin commands over src/jobs.
+
+import { Command, Option } from "@commander-js/extra-typings";
+import { connect } from "../api/connect.ts";
+import type { Ctx } from "../ctx.ts";
+import { DbxrError } from "../errors.ts";
+import { examples, globals } from "./root.ts";
+import { positiveNumber } from "./parse.ts";
+
+const jobsLib = async () => ({
+  ...(await import("../jobs/run.ts")),
+  ...(await import("../jobs/watch.ts")),
+  api: await import("../api/jobs.ts"),
+});
+
+function runId(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new DbxrError("InvalidArgument", `RUN_ID must be a positive whole number, got "${value}"`, {
+      hint: "dbxr job list",
+    });
+  }
+  return n;
+}
+
+const list = (
+  v: string,
+  prev: string[] = [],
+) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+const repeat = (v: string, prev: string[] = []) => [...prev, v];
+
+export function jobRunCommands(ctx: Ctx): Command[] {
+  const run = examples(
+    new Command("run")
+      .description(
+        "Run a Python file as a one-time job (spark_python_task): check it for the known pitfalls, upload it\n" +
+          "(and --include trees) as workspace files, submit, watch, and fetch every task's output into\n" +
+          "job_outputs/<run_id>/. A failed run is explained (`diagnosis`). ARGS after -- become the task's argv.",
+      )
+      .argument("<file>", "the Python script")
+      .argument("[args...]", "arguments for the script (after --)")
+      .option(
+        "--cluster-id <id>",
+        "run on this existing all-purpose cluster (default: DATABRICKS_CLUSTER_ID)",
+      )
+      .option("--new-cluster", "run on a new job cluster from --template (the default without a cluster id)")
+      .option("--template <name>", "new-cluster template: ml-single-node (default), cpu-single-node, ...")
+      .option("--cluster-spec <file>", "JSON merged over the template (e.g. node_type_id, spark_version)")
+      .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
+      .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
+      .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
+      .option("--force", "submit even when the local checks find errors (online checks still warn)")
+      .option("--ensure-schema", "create the Unity Catalog schema the script registers into, when missing")
+      .option(
+        "--env <KEY=VALUE>",
+        "environment variable for a new cluster (repeatable)",
+        repeat,
+        [] as string[],
+      )
+      .option(
+        "--libraries <pkgs>",
+        "PyPI packages to install, comma-separated (what %pip did in the REPL)",
+        list,
+        [] as string[],
+      )
+      .option("--run-name <name>", "the run's name (default: dbxr <file>)")
+      .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", Number, 0)
+      .option("--no-wait", "return once submitted, with the run id")
+      .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
+      .action(async (file, args, o, c) => {
+        const g = globals(c);
+        const { runJob } = await jobsLib();
+        const conn = await connect(ctx, g, "job_run");
+        const r = await runJob(ctx, conn, {
+          file,
+          args,
+          clusterId: o.clusterId,
+          newCluster: Boolean(o.newCluster),
+          template: o.template,
+          clusterSpecFile: o.clusterSpec,
+          instancePool: o.instancePool,
+          include: o.include,
+          wrap: Boolean(o.wrap),
+          force: Boolean(o.force),
+          wait: o.wait !== false,
+          cancelOnInterrupt: o.cancelOnInterrupt !== false,
+          ensureSchema: Boolean(o.ensureSchema),
+          env: o.env,
+          libraries: o.libraries,
+          runName: o.runName,
+          timeoutSeconds: o.timeout,
+          projectDir: g.projectDir ?? ".",
+        });
+        ctx.out.result(r.report, { text: reportText, exitCode: r.exitCode });
+      }),
+    [
+      "dbxr job run log_model.py --ensure-schema",
+      "dbxr job run train.py --include src --wrap -- --epochs 3",
+      "dbxr job run job.py --cluster-id 0123-456789-abcdefgh --no-wait",
+      "dbxr job run job.py --template cpu-single-node --cluster-spec spec.json --libraries mlflow,langgraph",
+    ],
+  );
+
+  const status = examples(
+    new Command("status").description("Show a run's state and its tasks").argument("<run-id>", "", runId)
+      .action(async (id, _o, c) => {
+        const { api, runJson } = await jobsLib();
+        const conn = await connect(ctx, globals(c), "job_status");
+        const r = await api.get(conn.client, id);
+        const tasks = (r.tasks ?? []).map((t) => ({
+          task_key: t.task_key,
+          run_id: t.run_id,
+          life_cycle_state: t.state?.life_cycle_state ?? null,
+          result_state: t.state?.result_state ?? null,
+          state_message: t.state?.state_message ?? "",
+        }));
+        ctx.out.result({ ...runJson(r), tasks }, { text: reportText });
+      }),
+    ["dbxr job status 123456"],
+  );
+
+  const watch = examples(
+    new Command("watch")
+      .description("Watch a run to its end, then fetch its outputs (and explain a failure)")
+      .argument("<run-id>", "", runId)
+      .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
+      .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
+      .action(async (id, o, c) => {
+        const g = globals(c);
+        const { finishRun } = await jobsLib();
+        const conn = await connect(ctx, g, "job_watch");
+        const r = await finishRun(ctx, conn, id, {
+          cancelOnInterrupt: o.cancelOnInterrupt === true,
+          projectDir: g.projectDir ?? ".",
+        });
+        ctx.out.result(r.report, { text: reportText, exitCode: r.exitCode });
+      }),
+    ["dbxr job watch 123456"],
+  );
+
+  const output = examples(
+    new Command("output")
+      .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
+      .argument("<run-id>", "", runId)
+      .action(async (id, _o, c) => {
+        const g = globals(c);
+        const { api, collectOutputs, runJson } = await jobsLib();
+        const conn = await connect(ctx, g, "job_output");
+        const r = await api.get(conn.client, id);
+        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
+        ctx.out.result({ ...runJson(r), tasks }, { text: reportText });
+      }),
+    ["dbxr job output 123456", "dbxr job output 123456 --project-dir examples/agent"],
+  );
+
+  const cancel = examples(
+    new Command("cancel")
+      .description("Cancel a run and wait (bounded) until it has ended")
+      .argument("<run-id>", "", runId)
+      .action(async (id, _o, c) => {
+        const { api, runJson, isTerminal } = await jobsLib();
+        const { poll } = await import("../poll.ts");
+        const conn = await connect(ctx, globals(c), "job_cancel");
+        await api.cancel(conn.client, id);
+        const settled = await poll(ctx, async () => {
+          const r = await api.get(conn.client, id);
+          return isTerminal(r) ? { done: true, value: r } : { done: false };
+        }, { timeoutMs: 60_000, schedule: () => 1_000, signal: ctx.signal });
+        const r = settled.done && settled.value ? settled.value : await api.get(conn.client, id);
+        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, { text: reportText });
+      }),
+    ["dbxr job cancel 123456"],
+  );
+
+  const diagnoseCmd = examples(
+    new Command("diagnose")
+      .description(
+        "Explain why a run failed: its error and trace matched against the job-runner guide's troubleshooting\n" +
+          "table and other known failures, each with the cause, the fix and the command that applies it.",
+      )
+      .argument("<run-id>", "", runId)
+      .action(async (id, _o, c) => {
+        const g = globals(c);
+        const { api, collectOutputs, diagnoseRun, runJson } = await jobsLib();
+        const conn = await connect(ctx, g, "job_diagnose");
+        const r = await api.get(conn.client, id);
+        const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
+        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs) }, { text: reportText });
+      }),
+    ["dbxr job diagnose 123456"],
+  );
+
+  const listCmd = examples(
+    new Command("list")
+      .description("List recent one-time runs (newest first)")
+      .addOption(new Option("--active", "only runs that have not ended"))
+      .option("--limit <n>", "at most this many (1-25)", positiveNumber, 25)
+      .action(async (o, c) => {
+        const { api, runJson } = await jobsLib();
+        const conn = await connect(ctx, globals(c), "job_list");
+        const runs = (await api.list(conn.client, { activeOnly: Boolean(o.active), limit: o.limit })).map(
+          runJson,
+        );
+        ctx.out.result(runs, {
+          text: (rs) =>
+            rs.length === 0
+              ? "(no runs)"
+              : rs.map((r) =>
+                `${r.run_id}\t${r.life_cycle_state}\t${r.result_state ?? ""}\t${r.run_name ?? ""}`
+              )
+                .join("\n"),
+        });
+      }),
+    ["dbxr job list --active"],
+  );
+
+  return [run, status, watch, output, cancel, diagnoseCmd, listCmd] as unknown as Command[];
+}
+
+// deno-lint-ignore no-explicit-any
+function reportText(r: any): string {
+  const lines = [
+    `run ${r.run_id}: ${r.status ?? r.life_cycle_state ?? ""} ${r.result_state ?? ""}`.trim(),
+    ...(r.run_page_url ? [`  ${r.run_page_url}`] : []),
+    ...(r.message ? [`  ${r.message}`] : []),
+  ];
+  for (const t of r.tasks ?? []) {
+    lines.push(
+      `  task ${t.task_key}: ${t.result_state ?? t.life_cycle_state ?? "?"}${
+        t.log_file ? `  log: ${t.log_file}` : ""
+      }`,
+    );
+    if (t.error) lines.push(`    ${String(t.error).split("\n")[0]}`);
+  }
+  for (const d of r.diagnosis ?? []) {
+    lines.push(`  cause: ${d.cause}`, `  fix:   ${d.fix}`, ...(d.command ? [`  run:   ${d.command}`] : []));
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,190 @@
+// Watching a run to its end and collecting every task's output into job_outputs/<run_id>/<task>.log.
+
+import * as jobs from "../api/jobs.ts";
+import type { Run, RunOutput } from "../api/jobs.ts";
+import type { ApiClient } from "../api/http.ts";
+import type { Ctx } from "../ctx.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
+import { poll, slowSchedule } from "../poll.ts";
+import { writeFileAtomic } from "../session/atomic.ts";
+import { stripAnsi } from "../session/outputs.ts";
+import { diagnose, type Diagnosis } from "./diagnose.ts";
+
+/** One line that says where a run is: `RUNNING (task main: RUNNING)`, with the state message. */
+export function runProgress(r: Run): string {
+  const s = r.state ?? {};
+  const tasks = (r.tasks ?? []).map((t) =>
+    `${t.task_key}: ${t.state?.result_state ?? t.state?.life_cycle_state ?? "?"}`
+  );
+  return `${s.life_cycle_state ?? "?"}${s.result_state ? ` ${s.result_state}` : ""}` +
+    (tasks.length ? ` (${tasks.join(", ")})` : "") + (s.state_message ? ` - ${s.state_message}` : "");
+}
+
+export function isTerminal(r: Run): boolean {
+  return jobs.TERMINAL_LIFE_CYCLE.has(r.state?.life_cycle_state ?? "");
+}
+
+/** Success is judged from result_state, never from life_cycle_state alone (reference §4.2). */
+export function succeeded(r: Run): boolean {
+  return r.state?.result_state === "SUCCESS";
+}
+
+export interface WatchOptions {
+  timeoutSeconds: number;
+  cancelOnInterrupt: boolean;
+}
+
+export type WatchOutcome =
+  | { kind: "done"; run: Run }
+  | { kind: "timeout"; run: Run }
+  | { kind: "interrupted"; run: Run; cancelled: boolean };
+
+/**
+ * Polls runs/get until the run is terminal. State changes go to stderr always (a CI log should show
+ * them); Ctrl-C or SIGTERM cancels the run unless told not to, so no paid run is left behind.
+ */
+export async function watchRun(
+  ctx: Ctx,
+  client: ApiClient,
+  runId: number,
+  o: WatchOptions,
+): Promise<WatchOutcome> {
+  let last: Run | undefined;
+  try {
+    const outcome = await poll<Run>(ctx, async () => {
+      const r = await jobs.get(client, runId);
+      last = r;
+      return isTerminal(r) ? { done: true, value: r } : { done: false, progress: runProgress(r) };
+    }, {
+      timeoutMs: o.timeoutSeconds * 1000,
+      schedule: slowSchedule,
+      signal: ctx.signal,
+      onProgress: (text, ms) => ctx.out.info(`run ${runId}: ${text} [${Math.round(ms / 1000)}s]`),
+    });
+    return outcome.done ? { kind: "done", run: outcome.value } : { kind: "timeout", run: last! };
+  } catch (e) {
+    if (!ctx.signal.aborted) throw e;
+    if (!o.cancelOnInterrupt) {
+      ctx.out.info(`run ${runId}: interrupted; the run keeps going (--no-cancel-on-interrupt)`);
+      return { kind: "interrupted", run: last ?? { run_id: runId }, cancelled: false };
+    }
+    ctx.out.info(`run ${runId}: interrupted; cancelling the run so that it does not keep running`);
+    await jobs.cancel(client, runId, { detached: true });
+    // Bounded: report what we know if the cancel takes longer.
+    const settled = await poll<Run>(ctx, async () => {
+      const r = await jobs.get(client, runId, { detached: true });
+      last = r;
+      return isTerminal(r) ? { done: true, value: r } : { done: false };
+    }, { timeoutMs: 30_000, schedule: () => 1_000 });
+    return { kind: "interrupted", run: settled.done ? settled.value : last!, cancelled: true };
+  }
+}
+
+export interface TaskOutput {
+  task_key: string;
+  run_id: number;
+  result_state: string | null;
+  state_message: string;
+  log_file: string | null;
+  logs_bytes: number;
+  logs_truncated: boolean;
+  error: string | null;
+  error_trace_file: string | null;
+}
+
+/** get-output for every task (with its TASK run id) into job_outputs/<run_id>/. */
+export async function collectOutputs(
+  ctx: Ctx,
+  client: ApiClient,
+  run: Run,
+  projectDir: string,
+): Promise<{ tasks: TaskOutput[]; outputs: Map<string, RunOutput> }> {
+  const dir = `job_outputs/${run.run_id}`;
+  const tasks: TaskOutput[] = [];
+  const outputs = new Map<string, RunOutput>();
+  for (const t of run.tasks ?? []) {
+    let out: RunOutput = {};
+    try {
+      out = await jobs.getOutput(client, t.run_id, { detached: true });
+    } catch (e) {
+      // A task that never started (setup failed, skipped) has no output to fetch.
+      if (!isDbxrError(e) || e.code === "AuthError" || e.code === "NetworkError") throw e;
+      ctx.out.warn(`no output for task ${t.task_key} (run ${t.run_id}): ${e.message}`);
+    }
+    outputs.set(t.task_key, out);
+    const safeKey = t.task_key.replace(/[^A-Za-z0-9_.-]+/g, "_");
+    let logFile: string | null = null;
+    let logsBytes = 0;
+    if (out.logs !== undefined) {
+      logFile = `${dir}/${safeKey}.log`;
+      const bytes = new TextEncoder().encode(out.logs);
+      logsBytes = bytes.length;
+      await Deno.mkdir(`${projectDir}/${dir}`, { recursive: true });
+      await writeFileAtomic(`${projectDir}/${logFile}`, bytes);
+    }
+    let traceFile: string | null = null;
+    if (out.error_trace) {
+      traceFile = `${dir}/${safeKey}.error_trace.txt`;
+      await Deno.mkdir(`${projectDir}/${dir}`, { recursive: true });
+      await writeFileAtomic(`${projectDir}/${traceFile}`, stripAnsi(out.error_trace));
+    }
+    tasks.push({
+      task_key: t.task_key,
+      run_id: t.run_id,
+      result_state: t.state?.result_state ?? null,
+      state_message: t.state?.state_message ?? "",
+      log_file: logFile,
+      logs_bytes: logsBytes,
+      logs_truncated: Boolean(out.logs_truncated),
+      error: out.error ?? null,
+      error_trace_file: traceFile,
+    });
+  }
+  return { tasks, outputs };
+}
+
+export function diagnoseRun(run: Run, outputs: Map<string, RunOutput>, sparkVersion?: string): Diagnosis[] {
+  return diagnose({
+    lifeCycleState: run.state?.life_cycle_state,
+    resultState: run.state?.result_state,
+    stateMessage: run.state?.state_message,
+    terminationCode: run.status?.termination_details?.code,
+    sparkVersion,
+    tasks: (run.tasks ?? []).map((t) => {
+      const o = outputs.get(t.task_key) ?? {};
+      return {
+        taskKey: t.task_key,
+        resultState: t.state?.result_state,
+        stateMessage: t.state?.state_message,
+        error: o.error,
+        errorTrace: o.error_trace,
+        logs: o.logs,
+      };
+    }),
+  });
+}
+
+/** The JSON that job run/watch/output/status print for a run. */
+export function runJson(run: Run) {
+  return {
+    run_id: run.run_id,
+    run_name: run.run_name ?? null,
+    run_page_url: run.run_page_url ?? null,
+    life_cycle_state: run.state?.life_cycle_state ?? null,
+    result_state: run.state?.result_state ?? null,
+    state_message: run.state?.state_message ?? "",
+    termination_code: run.status?.termination_details?.code ?? null,
+    start_time: run.start_time ?? null,
+    end_time: run.end_time ?? null,
+  };
+}
+
+export function runFailedError(run: Run): DbxrError {
+  return new DbxrError(
+    "RunFailed",
+    `Run ${run.run_id} ended ${run.state?.result_state ?? run.state?.life_cycle_state}: ${
+      run.state?.state_message ?? ""
+    }`,
+    { hint: `dbxr job diagnose ${run.run_id}` },
+  );
+}
