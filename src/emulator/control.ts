@@ -9,6 +9,7 @@ import {
   type TerminationReason,
 } from "./cluster_model.ts";
 import type { ContextsControl } from "./contexts.ts";
+import type { JobsControl } from "./jobs.ts";
 import type { UnityControl } from "./unity.ts";
 import { type ActiveFault, type FaultSpec, FaultSpecError } from "./faults.ts";
 import { type EmuRequest, jsonResponse } from "./http.ts";
@@ -47,7 +48,7 @@ export interface CoreControl {
   reset(): void;
 }
 
-export interface EmulatorControl extends CoreControl, ContextsControl, UnityControl {}
+export interface EmulatorControl extends CoreControl, ContextsControl, UnityControl, JobsControl {}
 
 /** A refused control call; over HTTP it is `{"error": message}` with this status. */
 export class ControlError extends Error {

@@ -9,6 +9,7 @@ import { controlErrorResponse, controlRouter, createControl, type EmulatorContro
 import { EmulatorHttpError, endpointNotFound, error12, malformedRequest } from "./errors.ts";
 import { droppedResponse, faultResponse } from "./faults.ts";
 import { type EmuRequest, jsonResponse, MalformedBody, readRequest } from "./http.ts";
+import { jobsModule } from "./jobs.ts";
 import { oauthModule } from "./oauth.ts";
 import { Router } from "./router.ts";
 import { scimModule } from "./scim.ts";
@@ -20,6 +21,7 @@ import { workspaceModule } from "./workspace.ts";
 export type { EmulatorOptions } from "./state.ts";
 export type { CoreControl, EmulatorControl, HealthInfo } from "./control.ts";
 export type { ContextInfo, ContextsSnapshot, GoneContextInfo } from "./contexts.ts";
+export type { JobRunInfo, JobsControl, JobsSnapshot, JobTaskInfo } from "./jobs.ts";
 export type { ActiveFault, FaultSpec } from "./faults.ts";
 export type { RequestLogEntry } from "./request_log.ts";
 export type { ClusterStateSpec } from "./cluster_model.ts";
@@ -52,6 +54,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
   const state = new EmulatorState(opts);
   const contexts = contextsModule(state);
   const unity = unityModule(state);
+  const jobs = jobsModule(state);
   const modules: EmulatorModule[] = [
     oauthModule(state),
     scimModule(state),
@@ -60,6 +63,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     servingModule(state),
     workspaceModule(state),
     unity,
+    jobs,
   ];
   const api = new Router();
   modules.forEach((m) => m.routes(api));
@@ -67,6 +71,7 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     ...createControl(state, () => state.reset()),
     ...contexts.control,
     ...unity.control,
+    ...jobs.control,
   };
   const controls = controlRouter(control);
   modules.forEach((m) => m.controlRoutes?.(controls));
