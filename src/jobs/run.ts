@@ -68,6 +68,7 @@ export async function runJob(
   }
   let newCluster: Record<string, unknown> | undefined;
   let sparkVersion: string | undefined;
+  let existingAccessMode: string | undefined;
   if (!existing) {
     const built = buildClusterSpec({
       template: o.template,
@@ -81,6 +82,7 @@ export async function runJob(
   } else {
     const c = await clusters.get(client, existing);
     sparkVersion = c.spark_version;
+    existingAccessMode = c.data_security_mode;
   }
 
   // 1. Local checks (the seed's pitfalls), unless --force.
@@ -98,7 +100,19 @@ export async function runJob(
       );
     }
   }
-  for (const target of preflight.uc_targets ?? []) {
+  const uc = preflight.uc_targets ?? [];
+  if (
+    existing && uc.length &&
+    !["SINGLE_USER", "DATA_SECURITY_MODE_DEDICATED"].includes(existingAccessMode ?? "")
+  ) {
+    online.push(
+      `cluster ${existing} has access mode ${
+        existingAccessMode ?? "unset"
+      }; registering to Unity Catalog needs ` +
+        `SINGLE_USER (PERMISSION_DENIED otherwise): use --new-cluster (the default template has it)`,
+    );
+  }
+  for (const target of uc) {
     const [catalog, schema] = target.split(".");
     const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`);
     if (found) continue;
@@ -178,7 +192,8 @@ export async function runJob(
     warnings: preflight.findings.filter((f) => f.severity !== "error"),
   };
   if (!o.wait) return { report: { status: "submitted", ...base }, exitCode: 0 };
-  return await finishRun(ctx, conn, runId, { ...o, sparkVersion }, base);
+  const localModules = o.include.map((d) => basename(resolve(d)));
+  return await finishRun(ctx, conn, runId, { ...o, sparkVersion, localModules }, base);
 }
 
 /** Watch to the end, fetch every task's output, explain a failure. Shared by run and watch. */
@@ -186,7 +201,14 @@ export async function finishRun(
   ctx: Ctx,
   conn: Connection,
   runId: number,
-  o: { timeoutSeconds?: number; cancelOnInterrupt: boolean; projectDir: string; sparkVersion?: string },
+  o: {
+    timeoutSeconds?: number;
+    cancelOnInterrupt: boolean;
+    projectDir: string;
+    sparkVersion?: string;
+    file?: string;
+    localModules?: string[];
+  },
   base: Record<string, unknown> = {},
 ): Promise<{ report: RunReport; exitCode: number }> {
   const w = await watchRun(ctx, conn.client, runId, {
@@ -226,7 +248,11 @@ export async function finishRun(
       report: { ...report, status: "SUCCESS", run_id: runId, run_page_url: w.run.run_page_url ?? null },
     };
   }
-  const diagnosis = diagnoseRun(w.run, outputs, o.sparkVersion);
+  const diagnosis = diagnoseRun(w.run, outputs, {
+    sparkVersion: o.sparkVersion,
+    file: o.file,
+    localModules: o.localModules,
+  });
   return {
     exitCode: 1,
     report: {

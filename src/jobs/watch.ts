@@ -143,13 +143,20 @@ export async function collectOutputs(
   return { tasks, outputs };
 }
 
-export function diagnoseRun(run: Run, outputs: Map<string, RunOutput>, sparkVersion?: string): Diagnosis[] {
+export function diagnoseRun(
+  run: Run,
+  outputs: Map<string, RunOutput>,
+  extra: { sparkVersion?: string; file?: string; localModules?: string[] } = {},
+): Diagnosis[] {
   return diagnose({
+    runId: run.run_id,
+    ...(extra.file ? { file: extra.file } : {}),
+    ...(extra.localModules ? { localModules: extra.localModules } : {}),
     lifeCycleState: run.state?.life_cycle_state,
     resultState: run.state?.result_state,
     stateMessage: run.state?.state_message,
     terminationCode: run.status?.termination_details?.code,
-    sparkVersion,
+    sparkVersion: extra.sparkVersion,
     tasks: (run.tasks ?? []).map((t) => {
       const o = outputs.get(t.task_key) ?? {};
       return {
