@@ -171,7 +171,8 @@ export class RunStore {
   #rng: Rng;
   #nextId = 0;
   #nextJobId = 0;
-  #root: string | undefined;
+  /** The emulator's temp dir for run directories; a promise, so that parallel tasks make only one. */
+  #root: Promise<string> | undefined;
   /** Task launches and process exits in flight; close() waits for them. */
   #pending = new Set<Promise<void>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -660,8 +661,8 @@ export class RunStore {
   }
 
   async #mount(run: JobRun): Promise<string> {
-    this.#root ??= await Deno.makeTempDir({ prefix: "dbxr-emulator-jobs-" });
-    const dir = join(this.#root, `run-${run.runId}`);
+    const root = await (this.#root ??= Deno.makeTempDir({ prefix: "dbxr-emulator-jobs-" }));
+    const dir = join(root, `run-${run.runId}`);
     await this.state.workspace.materialize(join(dir, "Workspace"));
     await Deno.mkdir(join(dir, "driver"), { recursive: true });
     return dir;
@@ -685,7 +686,7 @@ export class RunStore {
   async #removeRoot(): Promise<void> {
     const root = this.#root;
     this.#root = undefined;
-    if (root) await Deno.remove(root, { recursive: true }).catch(() => {});
+    if (root) await root.then((dir) => Deno.remove(dir, { recursive: true })).catch(() => {});
   }
 
   #reset(): void {
@@ -705,7 +706,7 @@ export class RunStore {
     const root = this.#root;
     this.#root = undefined;
     const previous = Promise.all([...this.#pending]);
-    if (root) this.#track(previous.then(() => Deno.remove(root, { recursive: true })).then(() => {}));
+    if (root) this.#track(previous.then(() => root).then((dir) => Deno.remove(dir, { recursive: true })));
   }
 }
 
