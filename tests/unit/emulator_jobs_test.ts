@@ -774,3 +774,37 @@ Deno.test("reset and close kill every task process; the control API lists runs",
   await te.emu.close();
   assertEquals(alive(second), false);
 });
+
+Deno.test("DBR 13 starts in the driver directory; a cluster terminated under a running task fails it", async () => {
+  await using te = testEmulator({ timeScale: 10 });
+  await upload(
+    te,
+    `${HOME}/where.py`,
+    "import os, time\nprint(os.getcwd(), os.environ['DATABRICKS_RUNTIME_VERSION'])",
+  );
+  const old = await submit(te, {
+    tasks: [
+      pythonTask("t", `${HOME}/where.py`, {
+        new_cluster: { ...NEW_CLUSTER, spark_version: "13.3.x-scala2.12" },
+      }),
+    ],
+  });
+  const run = (await waitRun(te, old)).body;
+  assertEquals(run.state.result_state, "SUCCESS");
+  assertEquals((await getOutput(te, run.tasks[0].run_id)).body.logs, "/databricks/driver 13.3\n");
+
+  const cluster = await te.clusterId(ANALYTICS);
+  await upload(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
+  const held = await submit(te, {
+    tasks: [pythonTask("t", `${HOME}/hold.py`, { existing_cluster_id: cluster })],
+  });
+  for (let i = 0; !te.emu.control.jobRuns().runs[0].tasks[0].pid; i++) {
+    assert(i < 1000, "the task never started");
+    await sleep(10);
+  }
+  assertEquals((await te.post("/api/2.1/clusters/delete", { cluster_id: cluster })).status, 200);
+  const lost = (await waitRun(te, held)).body;
+  assertEquals(lost.state.life_cycle_state, "INTERNAL_ERROR");
+  assertEquals(lost.tasks[0].state.state_message, `Cluster ${cluster} was terminated during the run.`);
+  assertEquals(lost.status.termination_details.code, "CLUSTER_ERROR");
+});
