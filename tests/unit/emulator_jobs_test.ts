@@ -373,18 +373,38 @@ Deno.test("runs/cancel: the script gets KeyboardInterrupt and the run ends CANCE
   await upload(
     te,
     `${HOME}/slow.py`,
-    "import time\nprint('started', flush=True)\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    print('interrupted')\n    raise\n",
+    [
+      "import sys, time",
+      "print('started', flush=True)",
+      "try:",
+      "    open(sys.argv[1], 'w').close()  # tells the test that the try block is reached",
+      "    time.sleep(60)",
+      "except KeyboardInterrupt:",
+      "    print('interrupted')",
+      "    raise",
+    ].join("\n"),
   );
+  const marker = await Deno.makeTempFile({ prefix: "dbxr-jobs-test-" });
+  await Deno.remove(marker);
   const runId = await submit(te, {
-    tasks: [pythonTask("slow", `${HOME}/slow.py`, { existing_cluster_id: cluster })],
+    tasks: [{
+      task_key: "slow",
+      existing_cluster_id: cluster,
+      spark_python_task: { python_file: `${HOME}/slow.py`, parameters: [marker] },
+    }],
   });
   const taskId = (await getRun(te, runId)).body.tasks[0].run_id;
-  // Wait until the script runs (its pid is known), then cancel the parent run.
-  for (let i = 0; !te.emu.control.jobRuns().runs[0].tasks[0].pid; i++) {
-    assert(i < 1000, "the task never started");
-    await sleep(10);
+  // Wait until the script is inside its try block, then cancel the parent run.
+  for (let i = 0;; i++) {
+    try {
+      await Deno.stat(marker);
+      break;
+    } catch {
+      assert(i < 1000, "the script never started");
+      await sleep(10);
+    }
   }
-  await sleep(100);
+  await Deno.remove(marker);
   const c = await te.post("/api/2.2/jobs/runs/cancel", { run_id: runId });
   assertEquals(c.status, 200);
   assertEquals(c.body, {});
