@@ -167,8 +167,35 @@ try {
   );
   await dbxr(["status"]);
   expect(await dbxr(["destroy"]), 0, "destroy");
+  // 3. The same work as a one-time job: checked before it is submitted, explained when it fails.
+  await Deno.writeTextFile(
+    `${project}/report.py`,
+    "import pathlib, sys\nhere = pathlib.Path(__file__).parent\nprint('report from', here.name, 'args', sys.argv[1:])\n",
+  );
+  expect(await dbxr(["job", "check", `${project}/report.py`]), 1, "job check");
+  expect(
+    await dbxr([
+      "job",
+      "run",
+      `${project}/report.py`,
+      "--cluster-id",
+      found.cluster_id,
+      "--wrap",
+      "--",
+      "--day",
+      "mon",
+    ]),
+    0,
+    "job run --wrap",
+  );
   console.log(bold("$ ls repl_outputs/"));
   console.log([...Deno.readDirSync(`${project}/repl_outputs`)].map((e) => e.name).sort().join("\n") + "\n");
+  console.log(bold("$ ls job_outputs/*/"));
+  for (const run of Deno.readDirSync(`${project}/job_outputs`)) {
+    for (const f of Deno.readDirSync(`${project}/job_outputs/${run.name}`)) {
+      console.log(`job_outputs/${run.name}/${f.name}`);
+    }
+  }
 } catch (e) {
   failed = true;
   console.error(e);

@@ -45,6 +45,7 @@ export interface RunReport {
 }
 
 const WRAP_NAME = "_dbxr_wrap.py";
+const FIXED_BY_WRAP: ReadonlySet<string> = new Set(["file-dunder", "workspace-import"]);
 
 export async function runJob(
   ctx: Ctx,
@@ -129,6 +130,10 @@ export async function runJob(
   const active = await jobs.list(client, { activeOnly: true }).catch(() => []);
   if (active.some((r) => r.run_name === runName)) {
     ctx.out.warn(`a run named "${runName}" is still active (dbxr job list --active)`);
+  }
+  if (o.wrap) {
+    // The runner defines __file__ and imports from a local copy of the tree: those pitfalls do not apply.
+    preflight.findings = preflight.findings.filter((f) => !FIXED_BY_WRAP.has(f.rule));
   }
   const errors = preflight.findings.filter((f) => f.severity === "error");
   if ((errors.length > 0 || online.length > 0) && !o.force) {
