@@ -71,9 +71,10 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   const submitted = await store.withLock(async (): Promise<ExecResult | undefined> => {
     session = await env.loadSession();
     const c = classifyActive(session);
+    let evicted: ExecResult | undefined;
     if (c.kind === "pending") {
       // A command from an earlier call: finalise it if it has ended, else this exec must wait.
-      const s = await statusOrEviction(env, session, c.command_id);
+      const s = await statusOrEviction(env, session, c.command_id, (r) => evicted = r);
       if (s && commands.TERMINAL_COMMAND_STATES.has(s.status)) {
         await finalize(env, c.active, s, o.previewChars);
         session = await env.loadSession();
@@ -95,6 +96,20 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
     language = active.language as Language;
     // The code first: if we die after this, the step number is only skipped, never reused.
     await writeCommandFile(store.projectDir, files, o.code);
+    if (evicted) {
+      // The earlier command's context is gone: this one is not run on the fresh context, whose state
+      // would silently differ; it is recorded as ContextEvicted and the replay plan is returned.
+      const now = env.ctx.now();
+      await store.write(
+        finishStep(started.session, {
+          status: "ContextEvicted",
+          finished_at: isoUtc(now),
+          elapsed_seconds: 0,
+        })
+          .session,
+      );
+      return evicted;
+    }
     await store.write(started.session);
     session = started.session;
     try {

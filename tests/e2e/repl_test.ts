@@ -397,3 +397,27 @@ Deno.test("create on a stopped cluster is ClusterNotRunning with the start comma
   const none = await s.dbxr(["exec", "--command", "1", "--tag", "x", "--project-dir", dir]);
   assertEquals([none.code, none.json().status], [4, "NoSession"]);
 });
+
+Deno.test("eviction found while settling a stale command: the new code is recorded, not run on the fresh context", async () => {
+  await using s = await served();
+  const t = await session(s);
+  await t.exec("z = 1", "set z");
+  const r = await t.exec("import time; time.sleep(30)", "long", ["--timeout", "1"]);
+  assertEquals(r.code, 8, r.stdout);
+  await s.control("POST", `contexts/${(await t.sessionJson()).context_id}/evict`);
+  const e = await t.exec("print(z)", "needs z");
+  assertEquals(e.code, 9, e.stdout);
+  assertEquals(e.json().previous_steps, [{
+    step: 1,
+    tag: "set z",
+    command_file: "./repl_outputs/001_set_z.cmd.py",
+  }]);
+  const sj = await t.sessionJson();
+  assertEquals(sj.steps.map((x: J) => [x.tag, x.status]), [
+    ["set z", "Finished"],
+    ["long", "ContextEvicted"],
+    ["needs z", "ContextEvicted"],
+  ]);
+  assertEquals(await t.file("repl_outputs/003_needs_z.cmd.py"), "print(z)");
+  assertEquals(sj.active_command, undefined);
+});
