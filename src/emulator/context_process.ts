@@ -12,6 +12,7 @@ import {
   kernelUnavailable,
   replStartFailed,
 } from "./context_results.ts";
+import { childEnv, envOr } from "./child_env.ts";
 
 export type { CommandResults, CommandStatus } from "./context_results.ts";
 
@@ -384,26 +385,4 @@ class Context implements ContextProcess {
     this.#readySettled = true;
     this.#resolveReady({ ok: false, message });
   }
-}
-
-function envOr(name: string, fallback: string): string {
-  try {
-    return Deno.env.get(name) || fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-/** The emulator's own environment minus its Databricks credentials and settings, plus extras.
- * NO_COLOR goes too: it is about dbxr's output, and causes are ANSI-coloured on Databricks. */
-function childEnv(extra: Record<string, string> | undefined): Record<string, string> {
-  let base: Record<string, string> = {};
-  try {
-    base = Deno.env.toObject();
-  } catch { /* no env permission: the interpreter gets only the extras */ }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) {
-    if (!/^(DATABRICKS_|DBXR_|NO_COLOR$)/i.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
 }

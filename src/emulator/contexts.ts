@@ -4,7 +4,7 @@
 
 import type { CancelOutcome, Language } from "./context_process.ts";
 import { type ContextInfo, ContextStore, type GoneContextInfo, type NotReadyFault } from "./context_store.ts";
-import { ControlError } from "./control.ts";
+import { controlBody, ControlError } from "./control.ts";
 import { error12 } from "./errors.ts";
 import { type EmuRequest, jsonResponse, ok } from "./http.ts";
 import type { Router } from "./router.ts";
@@ -90,21 +90,6 @@ export function language(p: Params): Language {
     throw error12(400, `Language ${raw} is not supported by the dbxr emulator (it runs python and sql only)`);
   }
   return raw as Language;
-}
-
-function controlBody(req: EmuRequest): Record<string, unknown> {
-  const text = req.text().trim();
-  if (text === "") return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new ControlError(400, "the body is not valid JSON");
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new ControlError(400, "expected a JSON object");
-  }
-  return v as Record<string, unknown>;
 }
 
 export function contextsModule(

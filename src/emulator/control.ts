@@ -158,6 +158,22 @@ export function createControl(state: EmulatorState, resetAll: () => void): CoreC
  *
  * Modules add their own control routes to the same router (EmulatorModule.controlRoutes).
  */
+/** A control request's JSON object body ({} when empty); anything else is a 400 ControlError. */
+export function controlBody(req: EmuRequest): Record<string, unknown> {
+  const text = req.text().trim();
+  if (text === "") return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new ControlError(400, "the body is not valid JSON");
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new ControlError(400, "expected a JSON object");
+  }
+  return v as Record<string, unknown>;
+}
+
 export function controlRouter(control: CoreControl): Router {
   const router = new Router();
   const body = (req: EmuRequest) => {

@@ -7,6 +7,7 @@
 // last `logsLimit` bytes of stdout are kept, so a chatty script costs no more memory than that.
 
 import RUNNER_SOURCE from "./python/job_task_runner_py.ts";
+import { childEnv, envOr } from "./child_env.ts";
 
 export interface RunnerInit {
   /** The script's path as the code's filename and sys.argv[0], e.g. /Workspace/Users/a/main.py. */
@@ -279,25 +280,4 @@ export class RingBuffer {
     while (end > 0 && (raw[end - 1] === "\n" || raw[end - 1] === "\r")) end--;
     return { text: end === 0 ? "" : raw.slice(0, end) + "\n", truncated: this.#dropped };
   }
-}
-
-function envOr(name: string, fallback: string): string {
-  try {
-    return Deno.env.get(name) || fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-/** The emulator's environment minus its Databricks credentials and settings (and NO_COLOR), plus extras. */
-function childEnv(extra: Record<string, string> | undefined): Record<string, string> {
-  let base: Record<string, string> = {};
-  try {
-    base = Deno.env.toObject();
-  } catch { /* no env permission: the interpreter gets only the extras */ }
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) {
-    if (!/^(DATABRICKS_|DBXR_|NO_COLOR$)/i.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
 }

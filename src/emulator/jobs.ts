@@ -3,7 +3,7 @@
 // (job_runs.ts, job_process.ts). Plus its control API: the workspace's limit of active task runs, the
 // logs limit, and a look at every run.
 
-import { ControlError } from "./control.ts";
+import { controlBody, ControlError } from "./control.ts";
 import { apiError, invalidParameter } from "./errors.ts";
 import { type EmuRequest, jsonResponse, ok } from "./http.ts";
 import { type JobRun, RunStore, type TaskRun } from "./job_runs.ts";
@@ -289,19 +289,4 @@ function decodeToken(token: string): number {
     if (m) return Number(m[1]);
   } catch { /* not base64 */ }
   throw invalidParameter(`Invalid page_token: ${token}`);
-}
-
-function controlBody(req: EmuRequest): Obj {
-  const text = req.text().trim();
-  if (text === "") return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new ControlError(400, "the body is not valid JSON");
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new ControlError(400, "expected a JSON object");
-  }
-  return v as Obj;
 }
