@@ -11,7 +11,12 @@ const decoder = new TextDecoder();
 function writeAll(file: typeof Deno.stdout | typeof Deno.stderr, text: string) {
   const bytes = encoder.encode(text);
   let off = 0;
-  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+  try {
+    while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+  } catch (e) {
+    // The reader went away (`dbxr status | head -1`): nothing more can be shown; not an error of ours.
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
 }
 
 function safeEnv(name: string): string | undefined {

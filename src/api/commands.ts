@@ -35,9 +35,10 @@ export async function createContext(
   client: ApiClient,
   clusterId: string,
   language: Language,
+  opts: { detached?: boolean } = {},
 ): Promise<string> {
   // Not idempotent: a retried create after the request reached the server would leak a context.
-  const r = await client.post<{ id: string }>("/api/1.2/contexts/create", { clusterId, language });
+  const r = await client.post<{ id: string }>("/api/1.2/contexts/create", { clusterId, language }, opts);
   return r.id;
 }
 
@@ -50,8 +51,13 @@ export function contextStatus(
   return client.get("/api/1.2/contexts/status", { clusterId, contextId }, { signal });
 }
 
-export async function destroyContext(client: ApiClient, clusterId: string, contextId: string): Promise<void> {
-  await client.post("/api/1.2/contexts/destroy", { clusterId, contextId }, { idempotent: true });
+export async function destroyContext(
+  client: ApiClient,
+  clusterId: string,
+  contextId: string,
+  opts: { detached?: boolean } = {},
+): Promise<void> {
+  await client.post("/api/1.2/contexts/destroy", { clusterId, contextId }, { idempotent: true, ...opts });
 }
 
 export async function execute(

@@ -1,7 +1,9 @@
 // What every REPL service needs: the context, the session store of the project folder, the connection
 // to the session's workspace and cluster. Built once per command by openRepl().
 
+import { join, normalize } from "node:path";
 import type { Language } from "../api/commands.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
 import { connect } from "../api/connect.ts";
 import type { ConfigFlags } from "../api/config.ts";
 import type { Ctx } from "../ctx.ts";
@@ -28,6 +30,18 @@ export interface ReplFlags extends ConfigFlags {
   projectDir?: string;
 }
 
+/**
+ * A path for the JSON answers, as the seed printed them: under the project dir as the user gave it
+ * (`repl_outputs/001_x.stdout` for the default ".", `examples/x/repl_outputs/001_x.stdout` with
+ * `--project-dir examples/x`), so that `head` on it works from where the command ran.
+ */
+export function shownPath(projectDirLabel: string, rel: string): string {
+  const q = rel.replace(/^\.\//, "");
+  if (projectDirLabel === "." || projectDirLabel === "") return q;
+  const dir = normalize(projectDirLabel).replace(/\/+$/, "");
+  return q.startsWith(dir + "/") ? q : join(dir, q);
+}
+
 export function storeFor(ctx: Ctx, flags: ReplFlags): { store: SessionStore; label: string } {
   const label = flags.projectDir ?? ".";
   return { store: new SessionStore(label, { now: () => ctx.now() }), label };
@@ -40,10 +54,27 @@ export function storeFor(ctx: Ctx, flags: ReplFlags): { store: SessionStore; lab
  */
 export async function openRepl(ctx: Ctx, flags: ReplFlags, command: string): Promise<ReplEnv> {
   const { store, label } = storeFor(ctx, flags);
-  const first = await store.read();
-  requireLive(first);
-  const conn = await connect(ctx, flags, command);
-  const explicitProfile = flags.profile ?? ctx.env("DATABRICKS_CONFIG_PROFILE");
+  let read: Session | undefined;
+  try {
+    read = await store.read();
+    requireLive(read);
+  } catch (e) {
+    if (!isDbxrError(e, "NoSession")) throw e;
+    // A hint that can be run as it is: this folder, and the destroyed session's cluster and name if any.
+    const create = read
+      ? `dbxr create --cluster-id ${read.cluster_id} --session-name ${shellQuote(read.session_name)}`
+      : "dbxr create --cluster-id ID --session-name NAME";
+    throw new DbxrError("NoSession", e.message, {
+      hint: `${create} --project-dir ${shellQuote(label)}`,
+      details: e.details,
+    });
+  }
+  const first = read;
+  // As the seed: the session's own profile when the call names none, so exec/destroy need no --profile.
+  const namedProfile = flags.profile ?? ctx.env("DATABRICKS_CONFIG_PROFILE");
+  const useProfile = namedProfile ?? (ctx.env("DATABRICKS_HOST") ? undefined : first.profile ?? undefined);
+  const conn = await connect(ctx, { ...flags, ...(useProfile ? { profile: useProfile } : {}) }, command);
+  const explicitProfile = namedProfile;
   const workspace = { host: conn.config.host, ...(explicitProfile ? { profile: explicitProfile } : {}) };
   checkWorkspace(first, workspace, label);
   const env: ReplEnv = {

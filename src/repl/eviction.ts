@@ -4,7 +4,7 @@
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import { finishStep, previousSteps, recordEviction } from "../session/transitions.ts";
-import { contextLanguage, type ReplEnv } from "./env.ts";
+import { contextLanguage, type ReplEnv, shownPath } from "./env.ts";
 import type { ExecResult } from "./exec.ts";
 import { recordContext } from "./registry.ts";
 import { openContext, requireRunningCluster } from "./remote.ts";
@@ -55,7 +55,10 @@ export async function handleEviction(env: ReplEnv): Promise<ExecResult> {
       message: EVICTION_MESSAGE,
       new_context_id: newId,
       project_dir: env.projectDirLabel,
-      previous_steps: previousSteps(updated),
+      previous_steps: previousSteps(updated).map((p) => ({
+        ...p,
+        command_file: shownPath(env.projectDirLabel, p.command_file),
+      })),
     },
   };
 }

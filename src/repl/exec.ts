@@ -21,10 +21,10 @@ import {
   runningTip,
   startStep,
 } from "../session/transitions.ts";
-import { type MappedResult, mapResult } from "./results.ts";
+import { deriveStatus, type MappedResult, mapResult } from "./results.ts";
 import { isContextGone, recoverOutput } from "./remote.ts";
 import { handleEviction } from "./eviction.ts";
-import type { ReplEnv } from "./env.ts";
+import { type ReplEnv, shownPath } from "./env.ts";
 
 export interface ExecResponse {
   cmd_id: string;
@@ -113,12 +113,14 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
     await store.write(started.session);
     session = started.session;
     try {
+      // Detached from Ctrl-C: once recorded, the submit is completed so that the command has an id that
+      // the interrupt handling can cancel, instead of leaving an in-doubt record behind.
       commandId = await commands.execute(remote.client, {
         clusterId: session.cluster_id,
         contextId: session.context_id,
         language,
         command: o.code,
-      });
+      }, { detached: true });
     } catch (e) {
       return await submitFailed(env, session, active, e);
     }
@@ -193,7 +195,11 @@ async function waitAndFinalize(
         },
       };
     }
-    return await finalize(env, active, outcome.value, previewChars);
+    const done = await finalize(env, active, outcome.value, previewChars);
+    if (done.response.status === "Cancelled" && !done.response.message) {
+      done.response.message = "Command was cancelled (dbxr cancel, or on the cluster).";
+    }
+    return done;
   } catch (e) {
     if (!(e instanceof DOMException && e.name === "AbortError") && !ctx.signal.aborted) throw e;
     // Ctrl-C / SIGTERM: cancel the remote command, give it a moment to settle, keep what it left.
@@ -209,6 +215,10 @@ async function interrupted(
   previewChars: number,
 ): Promise<ExecResult> {
   const settled = await cancelAndSettle(env, commandId, 10_000).catch(() => undefined);
+  if (settled && deriveStatus(settled) !== "Cancelled") {
+    // It ended on its own before the cancel reached it: record what really happened.
+    return await finalize(env, active, settled, previewChars);
+  }
   const final: CommandStatusResponse = settled ?? last ?? { id: commandId, status: "Cancelled" };
   const r = await finalize(env, active, final, previewChars, "Cancelled");
   return {
@@ -339,18 +349,19 @@ export async function finalize(
       ...(written.result_file ? { result_file: written.result_file } : {}),
     });
     await env.store.write(next);
+    const shown = (rel: string) => shownPath(env.projectDirLabel, rel);
     const response: ExecResponse = {
       cmd_id: files.cmd_id,
       status: mapped.status,
-      stdout_file: written.stdout_file,
-      stderr_file: written.stderr_file,
+      stdout_file: shown(written.stdout_file),
+      stderr_file: shown(written.stderr_file),
       stdout_bytes: written.stdout_bytes,
       stderr_bytes: written.stderr_bytes,
       ...previews(mapped, previewChars),
       elapsed_seconds: elapsed,
       result_type: mapped.result_type,
       truncated: mapped.truncated,
-      ...(written.result_file ? { result_file: written.result_file } : {}),
+      ...(written.result_file ? { result_file: shown(written.result_file) } : {}),
     };
     return { exitCode: EXIT_FOR[mapped.status] ?? 1, response };
   });
@@ -384,15 +395,15 @@ async function responseFromRecord(
     response: {
       cmd_id: files.cmd_id,
       status,
-      stdout_file: files.stdout,
-      stderr_file: files.stderr,
+      stdout_file: shownPath(env.projectDirLabel, files.stdout),
+      stderr_file: shownPath(env.projectDirLabel, files.stderr),
       stdout_bytes: record.stdout_bytes ?? new TextEncoder().encode(stdout).length,
       stderr_bytes: record.stderr_bytes ?? new TextEncoder().encode(stderr).length,
       ...previews({ status: status as MappedResult["status"], stdout, stderr }, previewChars),
       elapsed_seconds: record.elapsed_seconds,
       ...(record.result_type ? { result_type: record.result_type } : {}),
       ...(record.truncated !== undefined ? { truncated: record.truncated } : {}),
-      ...(record.result_file ? { result_file: record.result_file } : {}),
+      ...(record.result_file ? { result_file: shownPath(env.projectDirLabel, record.result_file) } : {}),
     },
   };
 }

@@ -8,7 +8,7 @@ import { highestStepOnDisk } from "../session/files.ts";
 import type { Language, Session } from "../session/schema.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import { classifyActive, destroy, finishStep, newSession } from "../session/transitions.ts";
-import { contextLanguage, openRepl, type ReplEnv, type ReplFlags, storeFor } from "./env.ts";
+import { contextLanguage, openRepl, type ReplEnv, type ReplFlags, shownPath, storeFor } from "./env.ts";
 import { cancelAndSettle, type ExecResult, finalize } from "./exec.ts";
 import { recordContext } from "./registry.ts";
 import { clusterState, isContextGone, openContext, requireRunningCluster } from "./remote.ts";
@@ -54,14 +54,6 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
     await commands.destroyContext(conn.client, existing.cluster_id, existing.context_id).catch(() => {});
   }
   const contextId = await openContext(remote, o.language);
-  await recordContext(ctx, {
-    host: conn.config.host!,
-    cluster_id: clusterId,
-    context_id: contextId,
-    project_dir: store.projectDir,
-    session_name: o.sessionName,
-    reason: "create",
-  });
   let archived: string | undefined;
   await store.withLock(async () => {
     // Never overwrite a session file: an earlier (destroyed or replaced) session is kept aside.
@@ -80,14 +72,24 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
     });
     await store.write(session);
   });
+  await recordContext(ctx, {
+    host: conn.config.host!,
+    cluster_id: clusterId,
+    context_id: contextId,
+    project_dir: store.projectDir,
+    session_name: o.sessionName,
+    reason: "create",
+  });
   return {
     status: "created",
     project_dir: label,
-    session_file: "session.json",
+    session_file: shownPath(label, "session.json"),
     cluster_id: clusterId,
     context_id: contextId,
-    output_dir: "repl_outputs",
-    ...(archived ? { previous_session_file: archived.slice(archived.lastIndexOf("/") + 1) } : {}),
+    output_dir: shownPath(label, "repl_outputs"),
+    ...(archived
+      ? { previous_session_file: shownPath(label, archived.slice(archived.lastIndexOf("/") + 1)) }
+      : {}),
   };
 }
 
@@ -130,10 +132,17 @@ export async function cancelCommand(ctx: Ctx, flags: ReplFlags, runId?: string):
   const s = await settleOrEvict(env, c.command_id);
   if (!s.ok) return s.evicted;
   if (s.status) {
-    const r = await finalize(env, c.active, s.status, 200, "Cancelled");
+    // Not forced to Cancelled: a command that ended before the cancel reached it keeps its real status.
+    const r = await finalize(env, c.active, s.status, 200);
     return {
       exitCode: 0,
-      response: { status: "cancelled", command_id: c.command_id, settled: true, cmd_id: r.response.cmd_id },
+      response: {
+        status: "cancelled",
+        command_id: c.command_id,
+        settled: true,
+        cmd_id: r.response.cmd_id,
+        step_status: r.response.status,
+      },
     };
   }
   return {
@@ -181,8 +190,9 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
   const next = await store.update((cur) => destroy(cur, ctx.now()));
   return {
     status: "destroyed",
-    steps_completed: next.steps.filter((st) => st.status === "Finished").length,
-    session_file: "session.json",
+    // As the seed: every recorded step.
+    steps_completed: next.steps.length,
+    session_file: shownPath(label, "session.json"),
     project_dir: label,
   };
 }
@@ -194,7 +204,7 @@ export async function sessionStatus(ctx: Ctx, flags: ReplFlags) {
     status: s.status,
     session_name: s.session_name,
     project_dir: label,
-    session_file: "session.json",
+    session_file: shownPath(label, "session.json"),
     cluster_id: s.cluster_id,
     context_id: s.context_id,
     language: contextLanguage(s),

@@ -45,7 +45,8 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
   for (let attempt = 1;; attempt++) {
     let id: string;
     try {
-      id = await commands.createContext(r.client, r.clusterId, language);
+      // Detached: a context that the server created must get its id back, so that it can be destroyed.
+      id = await commands.createContext(r.client, r.clusterId, language, { detached: true });
     } catch (e) {
       if (isDbxrError(e) && CONTEXT_LIMIT_TEXT.test(e.message)) {
         throw new DbxrError(
@@ -56,12 +57,19 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       }
       throw e;
     }
-    const outcome = await poll<string>(r.ctx, async () => {
-      const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
-      if (s.status === "Running") return { done: true, value: "Running" };
-      if (s.status === "Error") return { done: true, value: "Error" };
-      return { done: false, progress: s.status };
-    }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+    let outcome;
+    try {
+      outcome = await poll<string>(r.ctx, async () => {
+        const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
+        if (s.status === "Running") return { done: true, value: "Running" };
+        if (s.status === "Error") return { done: true, value: "Error" };
+        return { done: false, progress: s.status };
+      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+    } catch (e) {
+      // Interrupted (or failed) while waiting: never leave the context open on the cluster.
+      await commands.destroyContext(r.client, r.clusterId, id, { detached: true }).catch(() => {});
+      throw e;
+    }
     if (outcome.done && outcome.value === "Running") return id;
     await commands.destroyContext(r.client, r.clusterId, id).catch(() => {});
     if (!outcome.done || attempt >= 3) {
@@ -117,13 +125,13 @@ export async function injectBootstrap(r: Remote, contextId: string): Promise<voi
 /** Creates a context, and bootstraps it when it runs Python. */
 export async function openContext(r: Remote, language: Language): Promise<string> {
   const id = await createContext(r, language);
-  if (language === "python") {
-    try {
-      await injectBootstrap(r, id);
-    } catch (e) {
-      await commands.destroyContext(r.client, r.clusterId, id).catch(() => {});
-      throw e;
-    }
+  try {
+    if (language === "python") await injectBootstrap(r, id);
+    // Ctrl-C during the bootstrap (its requests are detached): the context is not wanted any more.
+    r.ctx.signal.throwIfAborted();
+  } catch (e) {
+    await commands.destroyContext(r.client, r.clusterId, id, { detached: true }).catch(() => {});
+    throw e;
   }
   return id;
 }

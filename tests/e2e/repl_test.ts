@@ -32,16 +32,17 @@ Deno.test("create, then fibonacci(10) prints 55: the seed's response and files",
   await using s = await served();
   const t = await session(s, "fib");
   assertEquals(t.created.status, "created");
-  assertEquals(t.created.session_file, "session.json");
-  assertEquals(t.created.output_dir, "repl_outputs");
+  // Paths are shown under the project dir as given, as the seed printed them.
+  assertEquals(t.created.session_file, `${t.dir}/session.json`);
+  assertEquals(t.created.output_dir, `${t.dir}/repl_outputs`);
   const code = "def fib(n):\n    return n if n < 2 else fib(n-1) + fib(n-2)\nprint(fib(10))";
   const r = await t.exec(code, "fib");
   assertEquals(r.code, 0, r.stdout + r.stderr);
   const j = r.json();
   assertEquals(j.cmd_id, "001_fib");
   assertEquals(j.status, "Finished");
-  assertEquals(j.stdout_file, "repl_outputs/001_fib.stdout");
-  assertEquals(j.stderr_file, "repl_outputs/001_fib.stderr");
+  assertEquals(j.stdout_file, `${t.dir}/repl_outputs/001_fib.stdout`);
+  assertEquals(j.stderr_file, `${t.dir}/repl_outputs/001_fib.stderr`);
   assertEquals(j.stdout_preview, "55");
   assertEquals(j.stdout_bytes, 2);
   assertEquals(typeof j.elapsed_seconds, "number");
@@ -141,7 +142,7 @@ Deno.test("Ctrl-C (SIGINT to dbxr) cancels the remote command: Cancelled, exit 1
   const j = r.json();
   assertEquals(j.status, "Cancelled");
   assertEquals(j.message, "Command interrupted by user.");
-  assertEquals(j.stdout_file, "repl_outputs/001_ctrlc.stdout");
+  assertEquals(j.stdout_file, `${t.dir}/repl_outputs/001_ctrlc.stdout`);
   const next = await t.exec("print(2)", "after");
   assertEquals(next.json().stdout_preview, "2");
 });
@@ -189,8 +190,8 @@ Deno.test("eviction mid-session: ContextEvicted (exit 9) with previous_steps, th
   assertEquals(j.message, "Execution context was evicted. Fresh context created. Replay needed.");
   assert(j.new_context_id && j.new_context_id !== sj.context_id);
   assertEquals(j.previous_steps, [
-    { step: 1, tag: "set x", command_file: "./repl_outputs/001_set_x.cmd.py" },
-    { step: 2, tag: "use x", command_file: "./repl_outputs/002_use_x.cmd.py" },
+    { step: 1, tag: "set x", command_file: `${t.dir}/repl_outputs/001_set_x.cmd.py` },
+    { step: 2, tag: "use x", command_file: `${t.dir}/repl_outputs/002_use_x.cmd.py` },
   ]);
   const after = await t.sessionJson();
   assertEquals([after.context_id, after.eviction_count], [j.new_context_id, 1]);
@@ -352,7 +353,7 @@ Deno.test("status, destroy (files kept), destroy again is NoSession, create --fo
   assertEquals(d.json(), {
     status: "destroyed",
     steps_completed: 1,
-    session_file: "session.json",
+    session_file: `${t.dir}/session.json`,
     project_dir: t.dir,
   });
   assertEquals(await t.file("repl_outputs/001_one.stdout"), "1");
@@ -382,7 +383,7 @@ Deno.test("SQL sessions return tables: .result.json plus a TSV .stdout", async (
   assertEquals(r.code, 0, r.stdout);
   const j = r.json();
   assertEquals(j.result_type, "table");
-  assertEquals(j.result_file, "repl_outputs/001_q.result.json");
+  assertEquals(j.result_file, `${t.dir}/repl_outputs/001_q.result.json`);
   assertEquals(await t.file("repl_outputs/001_q.stdout"), "one\tletter\n1\ta\n");
   assert(JSON.parse(await t.file("repl_outputs/001_q.result.json")).data.length === 1);
 });
@@ -410,7 +411,7 @@ Deno.test("eviction found while settling a stale command: the new code is record
   assertEquals(e.json().previous_steps, [{
     step: 1,
     tag: "set z",
-    command_file: "./repl_outputs/001_set_z.cmd.py",
+    command_file: `${t.dir}/repl_outputs/001_set_z.cmd.py`,
   }]);
   const sj = await t.sessionJson();
   assertEquals(sj.steps.map((x: J) => [x.tag, x.status]), [
@@ -420,4 +421,39 @@ Deno.test("eviction found while settling a stale command: the new code is record
   ]);
   assertEquals(await t.file("repl_outputs/003_needs_z.cmd.py"), "print(z)");
   assertEquals(sj.active_command, undefined);
+});
+
+Deno.test("seed compatibility: the session's profile is used when none is named; paths start with a relative --project-dir", async () => {
+  await using s = await served();
+  await Deno.writeTextFile(
+    `${s.home}/.databrickscfg`,
+    `[emu]\nhost = ${s.host}\ntoken = ${s.emulator.token}\n`,
+  );
+  const env = { DATABRICKS_HOST: "", DATABRICKS_TOKEN: "" };
+  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics", "--profile", "emu"], { env })).json()
+    .cluster_id as string;
+  const run = (args: string[]) => s.dbxr([...args, "--project-dir", "tasks/p1"], { env, cwd: s.home });
+  const c = await run(["create", "--cluster-id", cluster, "--session-name", "p", "--profile", "emu"]);
+  assertEquals(c.code, 0, c.stdout);
+  assertEquals(c.json().session_file, "tasks/p1/session.json");
+  const e = await run(["exec", "--command", "print('no profile flag')", "--tag", "load_data"]);
+  assertEquals(e.code, 0, e.stdout);
+  assertEquals(e.json().stdout_file, "tasks/p1/repl_outputs/001_load_data.stdout");
+  assertEquals(await Deno.readTextFile(`${s.home}/${e.json().stdout_file}`), "no profile flag");
+  assertEquals((await run(["destroy"])).code, 0);
+});
+
+Deno.test("cancel of a command that had already finished keeps its real status", async () => {
+  await using s = await served();
+  const t = await session(s);
+  const r = await t.exec("import time; time.sleep(1.5); print('completed fine')", "quick", [
+    "--timeout",
+    "0.5",
+  ]);
+  assertEquals(r.code, 8, r.stdout);
+  await new Promise((res) => setTimeout(res, 2500));
+  const c = await t.run(["cancel"]);
+  assertEquals([c.code, c.json().status, c.json().step_status], [0, "cancelled", "Finished"]);
+  assertEquals((await t.sessionJson()).steps[0].status, "Finished");
+  assertEquals(await t.file("repl_outputs/001_quick.stdout"), "completed fine");
 });
