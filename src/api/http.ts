@@ -355,6 +355,11 @@ const NOT_FOUND_OVERRIDES: Array<{ method: string; path: RegExp; message: RegExp
     path: /^\/api\/2\.\d\/jobs\/runs\/get/,
     message: /Run .* does not exist|Run: .* in job: .* doesn't exist/,
   },
+  {
+    method: "POST",
+    path: /^\/api\/2\.\d\/jobs\/runs\/cancel/,
+    message: /Run .* does not exist|Run: .* in job: .* doesn't exist/,
+  },
 ];
 
 export function errorCodeFor(

@@ -76,9 +76,16 @@ export interface SubmitRequest {
 
 export const TERMINAL_LIFE_CYCLE: ReadonlySet<string> = new Set(["TERMINATED", "SKIPPED", "INTERNAL_ERROR"]);
 
-export async function submit(client: ApiClient, req: SubmitRequest): Promise<number> {
+export async function submit(
+  client: ApiClient,
+  req: SubmitRequest,
+  opts: { detached?: boolean } = {},
+): Promise<number> {
   // The idempotency token makes a repeated submit return the same run: safe to retry after a lost answer.
-  const r = await client.post<{ run_id: number }>("/api/2.2/jobs/runs/submit", req, { idempotent: true });
+  const r = await client.post<{ run_id: number }>("/api/2.2/jobs/runs/submit", req, {
+    idempotent: true,
+    ...opts,
+  });
   return r.run_id;
 }
 

@@ -1,11 +1,11 @@
 // `job run|status|watch|output|cancel|diagnose|list`: thin commands over src/jobs.
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { positiveNumber } from "./parse.ts";
+import { nonNegativeInt } from "./parse.ts";
 
 const jobsLib = async () => ({
   ...(await import("../jobs/run.ts")),
@@ -28,6 +28,14 @@ const list = (
   prev: string[] = [],
 ) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
 const repeat = (v: string, prev: string[] = []) => [...prev, v];
+
+function limit25(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 25) {
+    throw new InvalidArgumentError(`expected 1 to 25, got "${value}"`);
+  }
+  return n;
+}
 
 export function jobRunCommands(ctx: Ctx): Command[] {
   const run = examples(
@@ -64,7 +72,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         [] as string[],
       )
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
-      .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", Number, 0)
+      .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
       .option("--no-wait", "return once submitted, with the run id")
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
@@ -161,6 +169,14 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         const { api, runJson, isTerminal } = await jobsLib();
         const { poll } = await import("../poll.ts");
         const conn = await connect(ctx, globals(c), "job_cancel");
+        const before = await api.get(conn.client, id);
+        if (isTerminal(before)) {
+          throw new DbxrError(
+            "NothingToCancel",
+            `Run ${id} has already ended (${before.state?.result_state ?? before.state?.life_cycle_state}).`,
+            { hint: `dbxr job status ${id}`, details: runJson(before) },
+          );
+        }
         await api.cancel(conn.client, id);
         const settled = await poll(ctx, async () => {
           const r = await api.get(conn.client, id);
@@ -194,7 +210,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("list")
       .description("List recent one-time runs (newest first)")
       .addOption(new Option("--active", "only runs that have not ended"))
-      .option("--limit <n>", "at most this many (1-25)", positiveNumber, 25)
+      .option("--limit <n>", "at most this many (1-25)", limit25, 25)
       .action(async (o, c) => {
         const { api, runJson } = await jobsLib();
         const conn = await connect(ctx, globals(c), "job_list");

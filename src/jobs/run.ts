@@ -45,7 +45,8 @@ export interface RunReport {
 }
 
 const WRAP_NAME = "_dbxr_wrap.py";
-const FIXED_BY_WRAP: ReadonlySet<string> = new Set(["file-dunder", "workspace-import"]);
+// Only __file__: a /Workspace import may point outside the uploaded tree, which the runner does not copy.
+const FIXED_BY_WRAP: ReadonlySet<string> = new Set(["file-dunder"]);
 
 export async function runJob(
   ctx: Ctx,
@@ -54,7 +55,18 @@ export async function runJob(
 ): Promise<{ report: RunReport; exitCode: number }> {
   const { client } = conn;
   const local = resolve(o.file);
-  const source = await ctx.readTextFile(local);
+  let source: string | undefined;
+  try {
+    source = await ctx.readTextFile(local);
+  } catch (e) {
+    throw new DbxrError(
+      "InvalidArgument",
+      `Cannot read ${o.file} as a Python script: ${(e as Error).message}`,
+      {
+        hint: `dbxr job run <script.py> --include ${o.file}`,
+      },
+    );
+  }
   if (source === undefined) {
     throw new DbxrError("FileNotFound", `Script not found: ${o.file}`, { hint: `ls ${o.file}` });
   }
@@ -113,19 +125,19 @@ export async function runJob(
         `SINGLE_USER (PERMISSION_DENIED otherwise): use --new-cluster (the default template has it)`,
     );
   }
+  const missingSchemas: string[] = [];
   for (const target of uc) {
     const [catalog, schema] = target.split(".");
     const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`);
     if (found) continue;
-    if (o.ensureSchema) {
-      const r = await ensureSchema(client, `${catalog}.${schema}`);
-      if (r.created) ctx.out.info(`created schema ${r.full_name} (--ensure-schema)`);
-    } else {
+    if (o.ensureSchema) missingSchemas.push(`${catalog}.${schema}`);
+    else {
       online.push(
         `schema ${target} does not exist; the registration would fail (dbxr uc ensure-schema ${target})`,
       );
     }
   }
+
   const runName = o.runName ?? `dbxr ${basename(o.file)}`;
   const active = await jobs.list(client, { activeOnly: true }).catch(() => []);
   if (active.some((r) => r.run_name === runName)) {
@@ -147,6 +159,11 @@ export async function runJob(
     );
   }
   for (const msg of online) ctx.out.warn(msg);
+  // Only once the run will go ahead: a refused run must not leave a new schema behind.
+  for (const name of missingSchemas) {
+    const r = await ensureSchema(client, name);
+    if (r.created) ctx.out.info(`created schema ${r.full_name} (--ensure-schema)`);
+  }
 
   // 3. Upload the script (and --include trees) as workspace FILES, content-hashed.
   const me = await scim.me(client);
@@ -180,13 +197,15 @@ export async function runJob(
     ...(existing ? { existing_cluster_id: existing } : { new_cluster: withEnv(newCluster!, o.env) }),
     ...(o.libraries.length ? { libraries: o.libraries.map((p) => ({ pypi: { package: p } })) } : {}),
   };
+  // Detached from Ctrl-C: a run that the server created must get its id back, so that an interrupt
+  // cancels it (the watch below sees the aborted signal at once) instead of leaving it running unseen.
   const runId = await jobs.submit(client, {
     run_name: runName,
     idempotency_token: crypto.randomUUID(),
     tasks: [task],
     ...(o.timeoutSeconds ? { timeout_seconds: o.timeoutSeconds } : {}),
-  });
-  const submitted = await jobs.get(client, runId);
+  }, { detached: true });
+  const submitted = await jobs.get(client, runId, { detached: true });
   ctx.out.info(`run ${runId} submitted: ${submitted.run_page_url ?? ""}`);
   const base = {
     run_id: runId,
@@ -196,7 +215,7 @@ export async function runJob(
     skipped: uploaded.skipped,
     warnings: preflight.findings.filter((f) => f.severity !== "error"),
   };
-  if (!o.wait) return { report: { status: "submitted", ...base }, exitCode: 0 };
+  if (!o.wait && !ctx.signal.aborted) return { report: { status: "submitted", ...base }, exitCode: 0 };
   const localModules = o.include.map((d) => basename(resolve(d)));
   return await finishRun(ctx, conn, runId, { ...o, sparkVersion, localModules }, base);
 }
@@ -244,6 +263,10 @@ export async function finishRun(
         run_id: runId,
         run_page_url: w.run.run_page_url ?? null,
         message: w.cancelled ? "Interrupted: the run was cancelled." : "Interrupted: the run keeps going.",
+        ...(w.cancelled ? {} : {
+          status: "Running",
+          tip: { watch: `dbxr job watch ${runId}`, cancel: `dbxr job cancel ${runId}` },
+        }),
       },
     };
   }

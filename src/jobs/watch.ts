@@ -148,9 +148,12 @@ export function diagnoseRun(
   outputs: Map<string, RunOutput>,
   extra: { sparkVersion?: string; file?: string; localModules?: string[] } = {},
 ): Diagnosis[] {
+  // Without the local file name (job diagnose), name the script that the task ran.
+  const ranFile = run.tasks?.[0]?.spark_python_task?.python_file?.split("/").pop();
+  const file = extra.file ?? ranFile;
   return diagnose({
     runId: run.run_id,
-    ...(extra.file ? { file: extra.file } : {}),
+    ...(file ? { file } : {}),
     ...(extra.localModules ? { localModules: extra.localModules } : {}),
     lifeCycleState: run.state?.life_cycle_state,
     resultState: run.state?.result_state,

@@ -199,3 +199,18 @@ Deno.test("a new job cluster from the default template runs the script", async (
   assertEquals(r.code, 0, r.stdout + r.stderr);
   assertEquals(r.json().status, "SUCCESS");
 });
+
+Deno.test("job cancel: an ended run is NothingToCancel, an unknown one NotFound (both exit 4); bad input exit 2", async () => {
+  await using s = await served();
+  const p = await project(s, { "ok.py": "print('ok')\n" });
+  const r = await p.job(["run", "ok.py", "--cluster-id", p.cluster]);
+  assertEquals(r.code, 0, r.stdout);
+  const ended = await p.job(["cancel", String(r.json().run_id)]);
+  assertEquals([ended.code, ended.json().status], [4, "NothingToCancel"]);
+  const unknown = await p.job(["cancel", "999999"]);
+  assertEquals([unknown.code, unknown.json().status], [4, "NotFound"]);
+  assertEquals((await p.job(["list", "--limit", "30"])).code, 2);
+  assertEquals((await p.job(["run", "ok.py", "--timeout", "soon"])).code, 2);
+  await Deno.mkdir(`${p.dir}/somedir`);
+  assertEquals((await p.job(["run", "somedir", "--cluster-id", p.cluster])).code, 2);
+});
