@@ -99,8 +99,14 @@ export async function runJob(
   }
 
   // 1. Local checks (the seed's pitfalls), unless --force.
-  const preflight: PreflightReport = await checkFiles(ctx, [local], {
-    clusterSpec: newCluster ?? clusterSpecOverride,
+  // The script first, then the Python files of the --include trees (agent.py is where ToolNode, %pip
+  // lines and imports live); --libraries count as installed packages.
+  const included = (await Promise.all(o.include.map((d) => pythonFiles(resolve(d))))).flat();
+  const preflight: PreflightReport = await checkFiles(ctx, [local, ...included], {
+    clusterSpec: {
+      ...(newCluster ?? clusterSpecOverride ?? {}),
+      ...(o.libraries.length ? { libraries: o.libraries.map((p) => ({ pypi: { package: p } })) } : {}),
+    },
     runtime: sparkVersion,
   });
   // 2. Online checks: the spark version exists; the UC schema the script registers into exists.
@@ -302,6 +308,29 @@ function failureMessage(resultState: string | undefined, tasks: TaskOutput[]): s
   return `Run ended ${resultState ?? "without a result"}${
     failed ? ` (task ${failed.task_key}: ${what})` : ""
   }.`;
+}
+
+const SKIP_DIRS = new Set([".git", "__pycache__", ".venv", "node_modules", "job_outputs", "repl_outputs"]);
+
+/** The .py files under a directory (at most 200), for the checks; a missing dir is FileNotFound. */
+async function pythonFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (out.length >= 200) return;
+      if (e.isDirectory && !SKIP_DIRS.has(e.name)) await walk(`${d}/${e.name}`);
+      else if (e.isFile && e.name.endsWith(".py")) out.push(`${d}/${e.name}`);
+    }
+  };
+  try {
+    await walk(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new DbxrError("FileNotFound", `--include ${dir}: no such directory`, { hint: `ls ${dir}` });
+    }
+    if (!(e instanceof Deno.errors.NotADirectory)) throw e;
+  }
+  return out.sort();
 }
 
 function withEnv(spec: Record<string, unknown>, env: string[]): Record<string, unknown> {
