@@ -101,7 +101,7 @@ export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Pr
       const message = e.message.replace(/^error: /, "");
       ctx.out.error(
         new DbxrError("InvalidArgument", message, {
-          hint: helpHintFor(argv),
+          hint: helpHintFor(program, argv),
           details: { commander_code: e.code },
         }),
       );
@@ -116,7 +116,15 @@ export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Pr
   return ctx.out.exitCode;
 }
 
-function helpHintFor(argv: string[]): string {
-  const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2);
+/** `dbxr <the deepest command named in argv> --help`, skipping option values. */
+function helpHintFor(program: Command, argv: string[]): string {
+  const words: string[] = [];
+  let cmd = program;
+  for (const a of argv) {
+    const sub = (cmd.commands as Command[]).find((c) => c.name() === a);
+    if (!sub) continue;
+    words.push(a);
+    cmd = sub;
+  }
   return `dbxr ${words.length ? words.join(" ") + " " : ""}--help`;
 }

@@ -168,7 +168,6 @@ async function waitAndFinalize(
 ): Promise<ExecResult> {
   const { ctx } = env;
   const startedAt = parseIso(active.started_at) ?? ctx.now();
-  const callStart = ctx.now();
   let last: CommandStatusResponse | undefined;
   let evicted: ExecResult | undefined;
   try {
@@ -188,9 +187,8 @@ async function waitAndFinalize(
           status: "Running",
           command_id: commandId,
           elapsed_seconds: elapsedSeconds(startedAt, ctx.now()),
-          message: `Command still running after ${
-            Math.round((ctx.now() - callStart) / 1000)
-          }s client-side timeout.`,
+          // As the seed: the client-side timeout that was asked for.
+          message: `Command still running after ${timeoutSeconds}s client-side timeout.`,
           tip,
         },
       };

@@ -463,6 +463,7 @@ class _Host:
         self.state_lock = threading.Lock()
         self.images, self.error, self.exit_value = [], None, None
         self.interrupted = False
+        self.interrupted_at = 0.0
         self.restart_requested = False
         self.pending_done = restart.get("pending") if restart else None
         self.capture = _Capture()
@@ -495,16 +496,36 @@ class _Host:
         import threading
 
         with self.state_lock:
-            if self.current_id == command_id and self.mode is not None:
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
-            elif self.current_id != command_id:
+            if self.current_id != command_id:
                 self.cancelled_early.add(command_id)  # still queued in the inbox
+                return
+            if self.mode is None:
+                return
+
+        def keep_interrupting():
+            # A KeyboardInterrupt that lands while IPython is still preparing the cell can be swallowed
+            # there, and the user's code then runs on: repeat the signal (spaced, see _on_sigint) until
+            # the command has ended.
+            import time
+
+            for _ in range(60):
+                with self.state_lock:
+                    if self.current_id != command_id or self.mode is None:
+                        return
+                    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                time.sleep(1.0)
+
+        threading.Thread(target=keep_interrupting, daemon=True).start()
 
     def _on_sigint(self, signum, frame):
         # Raise once per command: a second SIGINT could otherwise land in the host's own
         # exception handling. Outside user code SIGINT is ignored.
-        if self.mode == "python" and not self.interrupted:
+        import time
+
+        now = time.monotonic()
+        if self.mode == "python" and (not self.interrupted or now - self.interrupted_at > 0.9):
             self.interrupted = True
+            self.interrupted_at = now
             raise KeyboardInterrupt
         if self.mode == "sql":
             self.interrupted = True  # the sqlite progress handler aborts the statement
@@ -653,6 +674,7 @@ class _Host:
     def execute(self, msg):
         self.images, self.error, self.exit_value = [], None, None
         self.interrupted = False
+        self.interrupted_at = 0.0
         sink = _Sink(self.limit)
         self.capture.restore_fds()
         self._install_sigint()
