@@ -533,7 +533,7 @@ export class RunStore {
           sparkConf: sparkConf(task, cluster),
         },
         logsLimit: this.logsLimit,
-        env: { DATABRICKS_RUNTIME_VERSION: runtimeVersion(task, cluster) },
+        env: { ...sparkEnvVars(cluster), DATABRICKS_RUNTIME_VERSION: runtimeVersion(task, cluster) },
       });
       task.proc = proc;
       task.starting = false;
@@ -731,6 +731,16 @@ function runtimeVersion(task: TaskRun, cluster: ClusterRecord | undefined): stri
   const v = cluster?.spec.spark_version;
   const m = typeof v === "string" ? /^(\d+\.\d+)/.exec(v) : null;
   return m ? m[1] : "";
+}
+
+/** The cluster's spark_env_vars: environment variables of every process on it, as on Databricks. */
+function sparkEnvVars(cluster: ClusterRecord | undefined): Record<string, string> {
+  const given = cluster?.spec.spark_env_vars;
+  const env: Record<string, string> = {};
+  if (typeof given === "object" && given !== null) {
+    for (const [k, v] of Object.entries(given)) env[k] = String(v);
+  }
+  return env;
 }
 
 /** The cluster's spark_conf plus the usage tags and job ids that code on a job cluster reads. */

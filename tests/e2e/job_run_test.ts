@@ -214,3 +214,14 @@ Deno.test("job cancel: an ended run is NothingToCancel, an unknown one NotFound 
   await Deno.mkdir(`${p.dir}/somedir`);
   assertEquals((await p.job(["run", "somedir", "--cluster-id", p.cluster])).code, 2);
 });
+
+Deno.test("--env sets the new cluster's environment (spark_env_vars), seen by the script", async () => {
+  await using s = await served({ timeScale: 200 });
+  const p = await project(s, { "env.py": "import os\nprint('FOO =', os.environ.get('FOO'))\n" });
+  const r = await p.job(["run", "env.py", "--new-cluster", "--env", "FOO=bar baz"]);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  const log = await Deno.readTextFile(`${p.dir}/${(r.json().tasks as Task[])[0].log_file}`);
+  assertEquals(log, "FOO = bar baz\n");
+  const refused = await p.job(["run", "env.py", "--cluster-id", p.cluster, "--env", "FOO=1"]);
+  assertEquals(refused.code, 2, refused.stdout);
+});
