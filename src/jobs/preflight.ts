@@ -92,23 +92,25 @@ export const RULES: readonly Rule[] = [
     command: WRAP,
     check: (f) =>
       f.scripts.flatMap((s) => {
-        const guarded = dunderFileGuarded(s);
-        // F-strings are opaque tokens, but `f"{__file__}"` evaluates the name all the same.
+        // F-strings are opaque tokens, but `f"{__file__}"` evaluates the name all the same (not `x.__file__`).
         const inFStrings = s.module.tokens.filter((t) =>
           t.kind === "string" && /[ft]/.test(t.prefix ?? "") &&
-          /\{[^{}]*\b__file__\b/.test((t.value ?? "").replace(/\{\{|\}\}/g, ""))
+          /\{[^{}]*(?<![\w.])__file__\b/.test((t.value ?? "").replace(/\{\{|\}\}/g, ""))
         );
         const uses = [...nameUsages(s.module.tokens, "__file__"), ...inFStrings]
           .sort((a, b) => a.start - b.start);
-        return uses.map((t): Draft => ({
-          file: s.path,
-          line: t.line,
-          column: t.column,
-          message: guarded
-            ? "`__file__` is used behind a NameError guard; the fallback path is what runs as a job"
-            : "`__file__` is not defined in a spark_python_task (NameError)",
-          ...(guarded ? { severity: "warning" } : {}),
-        }));
+        return uses.map((t): Draft => {
+          const guarded = dunderFileGuarded(s, t.line);
+          return {
+            file: s.path,
+            line: t.line,
+            column: t.column,
+            message: guarded
+              ? "`__file__` is used behind a NameError guard; the fallback path is what runs as a job"
+              : "`__file__` is not defined in a spark_python_task (NameError)",
+            ...(guarded ? { severity: "warning" } : {}),
+          };
+        });
       }),
   },
   {
@@ -692,14 +694,25 @@ const KNOWN_MODULES = new Set(
 );
 
 /** `__file__` behind `except NameError` or `"__file__" in globals()`: the script has a fallback. */
-function dunderFileGuarded(s: ScriptFacts): boolean {
+/**
+ * Is the `__file__` on this line guarded: inside a `try:` whose `except NameError` follows within a few
+ * lines, or next to a `"__file__" in globals()` / `.get("__file__")` test? Local, so that an unrelated
+ * `except NameError` elsewhere in the file does not excuse it.
+ */
+function dunderFileGuarded(s: ScriptFacts, line: number): boolean {
   const code = codeTokens(s.module.tokens);
-  return code.some((t, i) =>
-    (t.kind === "name" && t.text === "NameError" &&
-      code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")) ||
-    (t.kind === "string" && t.value === "__file__" &&
-      (code[i + 1]?.text === "in" || code[i - 2]?.text?.endsWith("get")))
+  const near = (t: { line: number }, before: number, after: number) =>
+    t.line >= line - before && t.line <= line + after;
+  const tryBefore = code.some((t) => t.kind === "name" && t.text === "try" && t.line < line && near(t, 8, 0));
+  const exceptAfter = code.some((t, i) =>
+    t.kind === "name" && t.text === "NameError" && t.line > line && near(t, 0, 8) &&
+    code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")
   );
+  const tested = code.some((t, i) =>
+    t.kind === "string" && t.value === "__file__" && near(t, 2, 0) &&
+    (code[i + 1]?.text === "in" || code[i - 2]?.text?.endsWith("get"))
+  );
+  return (tryBefore && exceptAfter) || tested;
 }
 
 function isPipMagic(text: string): boolean {

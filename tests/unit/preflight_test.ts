@@ -542,3 +542,13 @@ Deno.test("parseRuntime and pipPackages", () => {
   ]);
   assertEquals(pipPackages("%pip list"), []);
 });
+
+Deno.test("file-dunder: an attribute __file__ in an f-string is not the bare name; a guard elsewhere excuses nothing", () => {
+  assertEquals(of('import mlflow\nprint(f"mlflow at {mlflow.__file__}")\n', "file-dunder"), []);
+  const unrelated = "try:\n    spark\nexcept NameError:\n    spark = None\n\n\n\n\n\n\n\nimport pathlib\n" +
+    "HERE = pathlib.Path(__file__).parent\n";
+  assertEquals(where(of(unrelated, "file-dunder")), [["error", 13]]);
+  const guarded =
+    "import pathlib\ntry:\n    HERE = pathlib.Path(__file__).parent\nexcept NameError:\n    HERE = None\n";
+  assertEquals(where(of(guarded, "file-dunder")), [["warning", 3]]);
+});
