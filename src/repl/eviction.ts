@@ -2,6 +2,7 @@
 // bootstrap, record it, and tell the caller that a replay is needed (design.md §3.3).
 
 import { DbxrError, isDbxrError } from "../errors.ts";
+import { writeStepOutputs } from "../session/outputs.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import { finishStep, previousSteps, recordEviction } from "../session/transitions.ts";
 import { contextLanguage, type ReplEnv, shownPath } from "./env.ts";
@@ -15,15 +16,22 @@ export async function handleEviction(env: ReplEnv): Promise<ExecResult> {
   const { store, ctx, remote } = env;
   // The triggering command did not run (or its context died under it): record it first, so that it is
   // not lost whatever happens next.
-  await store.update((s) => {
+  await store.update(async (s) => {
     if (!s.active_command) return s;
     const now = ctx.now();
     const started = parseIso(s.active_command.started_at) ?? now;
-    return finishStep(s, {
+    const done = finishStep(s, {
       status: "ContextEvicted",
       finished_at: isoUtc(now),
       elapsed_seconds: elapsedSeconds(started, now),
-    }).session;
+    });
+    // Every step has its output files, even one whose context vanished under it.
+    await writeStepOutputs(store.projectDir, done.files, {
+      stderr:
+        "ContextEvicted: the execution context was lost (evicted, destroyed or the cluster restarted) " +
+        "before this command finished; anything it printed is gone with it. Replay the steps.\n",
+    });
+    return done.session;
   });
   const session = await env.loadSession();
   try {

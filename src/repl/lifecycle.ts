@@ -4,7 +4,8 @@ import * as commands from "../api/commands.ts";
 import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
-import { highestStepOnDisk } from "../session/files.ts";
+import { filesOf, highestStepOnDisk } from "../session/files.ts";
+import { writeStepOutputs } from "../session/outputs.ts";
 import type { Language, Session } from "../session/schema.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import { classifyActive, destroy, finishStep, newSession } from "../session/transitions.ts";
@@ -187,7 +188,19 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     // A context that is already gone (evicted, cluster restarted) is what destroy wants anyway.
     if (!isDbxrError(e) || !(await isContextGone(env.remote, s.context_id).catch(() => true))) throw e;
   }
-  const next = await store.update((cur) => destroy(cur, ctx.now()));
+  const next = await store.update(async (cur) => {
+    const active = cur.active_command;
+    const after = destroy(cur, ctx.now());
+    if (active) {
+      // The command dies with its context: it is recorded as Cancelled, with its output files.
+      // (Its output cannot be fetched: a follow-up command would queue behind it until it ended.)
+      await writeStepOutputs(store.projectDir, filesOf(active, active.language), {
+        stdout: "",
+        stderr: "Cancelled: the session was destroyed while this command ran.\n",
+      });
+    }
+    return after;
+  });
   return {
     status: "destroyed",
     // As the seed: every recorded step.

@@ -420,6 +420,7 @@ Deno.test("eviction found while settling a stale command: the new code is record
     ["needs z", "ContextEvicted"],
   ]);
   assertEquals(await t.file("repl_outputs/003_needs_z.cmd.py"), "print(z)");
+  assertStringIncludes(await t.file("repl_outputs/002_long.stderr"), "ContextEvicted");
   assertEquals(sj.active_command, undefined);
 });
 
