@@ -1,6 +1,7 @@
 // A context that is gone (evicted, destroyed, lost in a restart): create a fresh one, re-inject the
 // bootstrap, record it, and tell the caller that a replay is needed (design.md §3.3).
 
+import * as commands from "../api/commands.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { writeStepOutputs } from "../session/outputs.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
@@ -12,11 +13,24 @@ import { openContext, requireRunningCluster } from "./remote.ts";
 
 export const EVICTION_MESSAGE = "Execution context was evicted. Fresh context created. Replay needed.";
 
-export async function handleEviction(env: ReplEnv): Promise<ExecResult> {
+export async function handleEviction(env: ReplEnv, goneContextId: string): Promise<ExecResult> {
   const { store, ctx, remote } = env;
+  // Another process may have replaced the session meanwhile (create --force): its fresh context is not
+  // the one that is gone, and must not be rebound or charged with our step.
+  const replaced = () =>
+    new DbxrError(
+      "ContextEvicted",
+      `The session in ${env.projectDirLabel} was replaced (create --force) while this command waited; ` +
+        "nothing was recorded in the new session.",
+      {
+        hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+        details: { gone_context_id: goneContextId },
+      },
+    );
   // The triggering command did not run (or its context died under it): record it first, so that it is
   // not lost whatever happens next.
   await store.update(async (s) => {
+    if (s.context_id !== goneContextId) throw replaced();
     if (!s.active_command) return s;
     const now = ctx.now();
     const started = parseIso(s.active_command.started_at) ?? now;
@@ -55,7 +69,15 @@ export async function handleEviction(env: ReplEnv): Promise<ExecResult> {
     session_name: session.session_name,
     reason: "eviction",
   });
-  const updated = await store.update((s) => recordEviction(s, newId, ctx.now()));
+  const updated = await store.update(async (s) => {
+    if (s.context_id !== goneContextId) {
+      await commands.destroyContext(remote.client, remote.clusterId, newId, { detached: true }).catch(
+        () => {},
+      );
+      throw replaced();
+    }
+    return recordEviction(s, newId, ctx.now());
+  });
   return {
     exitCode: 9,
     response: {

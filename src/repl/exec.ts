@@ -172,7 +172,20 @@ async function waitAndFinalize(
   let evicted: ExecResult | undefined;
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
-      const s = await statusOrEviction(env, await env.loadSession(), commandId, (r) => evicted = r);
+      const current = await env.loadSession();
+      if (current.context_id !== active.context_id) {
+        // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
+        throw new DbxrError(
+          "ContextEvicted",
+          `The session's execution context changed while ${filesOf(active, active.language).cmd_id} ran ` +
+            "(another dbxr process replaced it); this command's context is gone.",
+          {
+            hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+            details: { context_id: active.context_id },
+          },
+        );
+      }
+      const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
       last = s;
       return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
@@ -260,7 +273,7 @@ async function statusOrEviction(
     });
   } catch (e) {
     if (!isDbxrError(e) || !(await isContextGone(env.remote, session.context_id))) throw e;
-    const r = await handleEviction(env);
+    const r = await handleEviction(env, session.context_id);
     onEvicted?.(r);
     return undefined;
   }
@@ -282,7 +295,7 @@ async function submitFailed(
     );
   }
   if (await isContextGone(env.remote, session.context_id).catch(() => false)) {
-    return await handleEviction(env);
+    return await handleEviction(env, session.context_id);
   }
   // A definite refusal: nothing runs. Record the step as an Error with the reason, clear the command.
   const now = env.ctx.now();

@@ -168,7 +168,7 @@ async function settleOrEvict(env: ReplEnv, commandId: string): Promise<Settled> 
   } catch (e) {
     const session = await env.loadSession();
     if (!isDbxrError(e) || !(await isContextGone(env.remote, session.context_id))) throw e;
-    return { ok: false, evicted: await handleEviction(env) };
+    return { ok: false, evicted: await handleEviction(env, session.context_id) };
   }
 }
 

@@ -458,3 +458,27 @@ Deno.test("cancel of a command that had already finished keeps its real status",
   assertEquals((await t.sessionJson()).steps[0].status, "Finished");
   assertEquals(await t.file("repl_outputs/001_quick.stdout"), "completed fine");
 });
+
+Deno.test("create --force while an exec waits: the waiting exec stops, the new session is left as created", async () => {
+  await using s = await served();
+  const t = await session(s);
+  const waiting = t.exec("import time; time.sleep(8)", "old", ["--timeout", "60"]);
+  await new Promise((r) => setTimeout(r, 1500));
+  const fresh = await s.dbxr([
+    "create",
+    "--cluster-id",
+    t.cluster,
+    "--session-name",
+    "new",
+    "--project-dir",
+    t.dir,
+    "--force",
+  ]);
+  assertEquals(fresh.code, 0, fresh.stdout);
+  const old = await waiting;
+  assertEquals(old.code, 9, old.stdout);
+  const sj = await t.sessionJson();
+  assertEquals([sj.session_name, sj.context_id, sj.eviction_count], ["new", fresh.json().context_id, 0]);
+  const next = await t.exec("print('fresh')", "fresh");
+  assertEquals(next.json().stdout_preview, "fresh");
+});
