@@ -1,0 +1,98 @@
+// deno-lint-ignore-file no-console
+// Memory benchmark (design.md §6): peak RSS of `dbxr exec` for a command printing 1 MiB and 20 MiB,
+// next to `dbxr --version`, measured with GNU time (`/usr/bin/time -f %M`, Linux only). The emulator's
+// cluster gets spark.databricks.driver.maxReplOutputLength = 21 MB, so the whole text comes back.
+// Usage: deno run -A scripts/bench/memory.ts
+
+import { serve } from "../../src/emulator/main.ts";
+import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
+
+const server = serve({ port: 0, options: { seed: 1, timeScale: 100 } }, () => {});
+const { host } = server;
+const token = server.emulator.token;
+const home = await Deno.makeTempDir();
+const project = await Deno.makeTempDir();
+const env = {
+  HOME: home,
+  DATABRICKS_HOST: host,
+  DATABRICKS_TOKEN: token,
+  PATH: Deno.env.get("PATH") ?? "",
+  DENO_DIR: denoDir(),
+};
+
+async function api(path: string, body?: unknown) {
+  const r = await fetch(`${host}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return await r.json();
+}
+
+/** Runs dbxr under GNU time; returns the exit code and the peak RSS in MiB. */
+async function measured(args: string[]): Promise<{ code: number; rssMiB: number; out: string }> {
+  const r = await new Deno.Command("/usr/bin/time", {
+    args: [
+      "-f",
+      "%M",
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...permissionFlags(),
+      `${ROOT}main.ts`,
+      "--project-dir",
+      project,
+      ...args,
+    ],
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+  return { code: r.code, rssMiB: Number(err.at(-1)) / 1024, out: new TextDecoder().decode(r.stdout) };
+}
+
+try {
+  const { cluster_id } = await api("/api/2.1/clusters/create", {
+    cluster_name: "bench-memory",
+    spark_version: "16.4.x-scala2.12",
+    node_type_id: "i3.xlarge",
+    num_workers: 0,
+    spark_conf: { "spark.databricks.driver.maxReplOutputLength": "21000000" },
+  });
+  for (let i = 0; i < 100; i++) {
+    if ((await api(`/api/2.1/clusters/get?cluster_id=${cluster_id}`)).state === "RUNNING") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const created = await measured(["create", "--cluster-id", cluster_id, "--session-name", "mem"]);
+  if (created.code !== 0) throw new Error(created.out);
+  const version = await measured(["--version"]);
+  const rows: string[] = [`| \`dbxr --version\` | — | ${version.rssMiB.toFixed(0)} |`];
+  for (const mib of [1, 20]) {
+    const r = await measured([
+      "exec",
+      "--tag",
+      `out${mib}`,
+      "--command",
+      `print('x' * ${mib} * 1024 * 1024)`,
+    ]);
+    const j = JSON.parse(r.out);
+    if (r.code !== 0) throw new Error(r.out);
+    rows.push(
+      `| \`dbxr exec\` printing ${mib} MiB | ${(j.stdout_bytes / 1048576).toFixed(1)} MiB | ${
+        r.rssMiB.toFixed(0)
+      } |`,
+    );
+  }
+  await measured(["destroy"]);
+  console.log(`## Memory (${new Date().toISOString().slice(0, 10)})\n`);
+  console.log("Peak RSS of the dbxr process (GNU time `%M`), `deno run` with the release flags.\n");
+  console.log("| command | output written | peak RSS MiB |");
+  console.log("|---|---|---|");
+  for (const r of rows) console.log(r);
+} finally {
+  await server.shutdown();
+  await Deno.remove(home, { recursive: true });
+  await Deno.remove(project, { recursive: true });
+}
