@@ -3,15 +3,10 @@
 
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
-import {
-  type ConfigField,
-  describeHint,
-  type ResolvedConfig,
-  shellQuote,
-  unsupportedFields,
-} from "./config.ts";
+import { type ConfigField, describeHint, type ResolvedConfig, unsupportedFields } from "./config.ts";
 import { type Credentials, errorFromResponse, parseErrorBody, type Send } from "./http.ts";
 import { redactText } from "./redact.ts";
+import { shellQuote } from "../shell.ts";
 
 export type AuthType = "pat" | "oauth-m2m" | "databricks-cli";
 export const SUPPORTED_AUTH_TYPES: readonly AuthType[] = ["pat", "oauth-m2m", "databricks-cli"];

@@ -13,6 +13,7 @@ import {
   profileNames,
   SETTINGS_SECTION,
 } from "./ini.ts";
+import { shellQuote } from "../shell.ts";
 
 export interface ConfigFlags {
   profile?: string;
@@ -320,10 +321,6 @@ export function normalizeHost(raw: string, source: ConfigSource = "env"): string
 /** The hint for auth trouble: `dbxr auth describe`, with the profile that was used. */
 export function describeHint(profile?: string): string {
   return profile ? `dbxr auth describe --profile ${shellQuote(profile)}` : "dbxr auth describe";
-}
-
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Names of the unsupported methods that the config has fields for, with those fields. */

@@ -8,12 +8,13 @@ import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { normalizeRemotePath, remoteParent } from "../workspace/paths.ts";
 import { objectJson, objectListText, objectText, uploadJson, uploadText } from "../workspace/render.ts";
-import { shellWord, upload } from "../workspace/upload.ts";
+import { upload } from "../workspace/upload.ts";
+import { shellQuote } from "../shell.ts";
 import { examples, globals } from "./root.ts";
 
 /** A 404 from the Workspace API with a next step: look at the parent folder. */
 function withParentHint(e: unknown, path: string): unknown {
-  return isDbxrError(e, "NotFound") ? e.withHint(`dbxr workspace ls ${shellWord(remoteParent(path))}`) : e;
+  return isDbxrError(e, "NotFound") ? e.withHint(`dbxr workspace ls ${shellQuote(remoteParent(path))}`) : e;
 }
 
 export function workspaceCommands(ctx: Ctx) {
@@ -91,7 +92,7 @@ export function workspaceCommands(ctx: Ctx) {
           if (isDbxrError(e) && e.details.error_code === "DIRECTORY_NOT_EMPTY") {
             const why = e.message.replace(/\.$/, "");
             throw new DbxrError("InvalidArgument", `${path} is a folder that is not empty (${why}).`, {
-              hint: `dbxr workspace rm ${shellWord(path)} --recursive`,
+              hint: `dbxr workspace rm ${shellQuote(path)} --recursive`,
               details: e.details,
             });
           }

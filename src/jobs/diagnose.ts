@@ -2,7 +2,7 @@
 // plus the failures that Databricks reports through run states and termination codes. Pure: the caller
 // fetches runs/get and every task's get-output and passes the texts in.
 
-import { shellQuote } from "../api/config.ts";
+import { shellQuote } from "../shell.ts";
 import { stripAnsi } from "../session/outputs.ts";
 
 export interface DiagnoseTask {

@@ -13,6 +13,7 @@ import {
   type ScriptFacts,
 } from "./preflight_facts.ts";
 import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
+import { shellQuote } from "../shell.ts";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -726,11 +727,6 @@ function firstLine(text: string): string {
 
 function librariesCommand(entry: string, pkgs: string[]): string {
   return `dbxr job run ${shellQuote(entry)} --libraries ${shellQuote(pkgs.join(","))}`;
-}
-
-/** Quotes a word for a POSIX shell only when it needs it (`langgraph>=0.3.4` does). */
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function specPosition(spec: ClusterSpec, c: SpecCluster | undefined, needle?: string) {

@@ -4,7 +4,7 @@ import * as jobs from "../api/jobs.ts";
 import type { Run, RunOutput } from "../api/jobs.ts";
 import type { ApiClient } from "../api/http.ts";
 import type { Ctx } from "../ctx.ts";
-import { DbxrError, isDbxrError } from "../errors.ts";
+import { isDbxrError } from "../errors.ts";
 import { poll, slowSchedule } from "../poll.ts";
 import { writeFileAtomic } from "../session/atomic.ts";
 import { stripAnsi } from "../session/outputs.ts";
@@ -187,14 +187,4 @@ export function runJson(run: Run) {
     start_time: run.start_time ?? null,
     end_time: run.end_time ?? null,
   };
-}
-
-export function runFailedError(run: Run): DbxrError {
-  return new DbxrError(
-    "RunFailed",
-    `Run ${run.run_id} ended ${run.state?.result_state ?? run.state?.life_cycle_state}: ${
-      run.state?.state_message ?? ""
-    }`,
-    { hint: `dbxr job diagnose ${run.run_id}` },
-  );
 }

@@ -9,7 +9,8 @@ import type { ConfigFlags } from "../api/config.ts";
 import type { Ctx } from "../ctx.ts";
 import type { Session } from "../session/schema.ts";
 import { SessionStore } from "../session/store.ts";
-import { bindWorkspace, checkWorkspace, requireLive, shellQuote } from "../session/transitions.ts";
+import { bindWorkspace, checkWorkspace, requireLive } from "../session/transitions.ts";
+import { shellQuote } from "../shell.ts";
 import type { Remote } from "./remote.ts";
 
 export interface ReplEnv {

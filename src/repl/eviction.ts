@@ -9,9 +9,18 @@ import { finishStep, previousSteps, recordEviction } from "../session/transition
 import { contextLanguage, type ReplEnv, shownPath } from "./env.ts";
 import type { ExecResult } from "./exec.ts";
 import { recordContext } from "./registry.ts";
-import { openContext, requireRunningCluster } from "./remote.ts";
+import { isContextGone, openContext, requireRunningCluster } from "./remote.ts";
 
 export const EVICTION_MESSAGE = "Execution context was evicted. Fresh context created. Replay needed.";
+
+/**
+ * After an API 1.2 error: when contexts/status says the context is gone, recover (handleEviction);
+ * otherwise the error stands and is rethrown. Eviction is never decided from the error's text.
+ */
+export async function evictionOrRethrow(env: ReplEnv, contextId: string, e: unknown): Promise<ExecResult> {
+  if (!isDbxrError(e) || !(await isContextGone(env.remote, contextId))) throw e;
+  return await handleEviction(env, contextId);
+}
 
 export async function handleEviction(env: ReplEnv, goneContextId: string): Promise<ExecResult> {
   const { store, ctx, remote } = env;

@@ -23,7 +23,7 @@ import {
 } from "../session/transitions.ts";
 import { deriveStatus, type MappedResult, mapResult } from "./results.ts";
 import { isContextGone, recoverOutput } from "./remote.ts";
-import { handleEviction } from "./eviction.ts";
+import { evictionOrRethrow, handleEviction } from "./eviction.ts";
 import { type ReplEnv, shownPath } from "./env.ts";
 
 export interface ExecResponse {
@@ -272,9 +272,7 @@ async function statusOrEviction(
       commandId,
     });
   } catch (e) {
-    if (!isDbxrError(e) || !(await isContextGone(env.remote, session.context_id))) throw e;
-    const r = await handleEviction(env, session.context_id);
-    onEvicted?.(r);
+    onEvicted?.(await evictionOrRethrow(env, session.context_id, e));
     return undefined;
   }
 }

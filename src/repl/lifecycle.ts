@@ -13,7 +13,7 @@ import { contextLanguage, openRepl, type ReplEnv, type ReplFlags, shownPath, sto
 import { cancelAndSettle, type ExecResult, finalize } from "./exec.ts";
 import { recordContext } from "./registry.ts";
 import { clusterState, isContextGone, openContext, requireRunningCluster } from "./remote.ts";
-import { handleEviction } from "./eviction.ts";
+import { evictionOrRethrow } from "./eviction.ts";
 
 export interface CreateOptions {
   clusterId?: string;
@@ -167,8 +167,7 @@ async function settleOrEvict(env: ReplEnv, commandId: string): Promise<Settled> 
     return { ok: true, settled: status !== undefined, status };
   } catch (e) {
     const session = await env.loadSession();
-    if (!isDbxrError(e) || !(await isContextGone(env.remote, session.context_id))) throw e;
-    return { ok: false, evicted: await handleEviction(env, session.context_id) };
+    return { ok: false, evicted: await evictionOrRethrow(env, session.context_id, e) };
   }
 }
 
@@ -281,5 +280,3 @@ export async function sessionStatus(ctx: Ctx, flags: ReplFlags) {
       : {}),
   };
 }
-
-export { requireRunningCluster };

@@ -10,7 +10,8 @@ import { OUTPUT_DIR } from "./files.ts";
 import { migrate } from "./migrate.ts";
 import { serializeSession, type Session, SESSION_VERSION, validateSession } from "./schema.ts";
 import { fileStamp } from "./time.ts";
-import { CREATE_HINT, shellQuote } from "./transitions.ts";
+import { CREATE_HINT } from "./transitions.ts";
+import { shellQuote } from "../shell.ts";
 
 export const SESSION_FILE = "session.json";
 export const LOCK_FILE = ".session.lock";

@@ -7,6 +7,7 @@ import type { ActiveCommand, Language, Session, StepExtras, StepRecord, StepStat
 import { SESSION_VERSION } from "./schema.ts";
 import { slugify } from "./slug.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "./time.ts";
+import { shellQuote } from "../shell.ts";
 
 /** The next step after NoSession or SessionCorrupt. */
 export const CREATE_HINT = "dbxr create --cluster-id ID --session-name NAME";
@@ -327,9 +328,4 @@ function normalizeHost(h: string): string {
   } catch {
     return withScheme.replace(/\/+$/, "").toLowerCase();
   }
-}
-
-/** Quotes a value for a POSIX shell when it needs it, so that hints can be pasted as they are. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

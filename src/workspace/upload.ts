@@ -20,6 +20,7 @@ import type { ObjectInfo } from "../api/workspace.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { fusePath, joinRemote, normalizeRemotePath, remoteBaseName, remoteParent } from "./paths.ts";
+import { shellQuote } from "../shell.ts";
 
 export const MANIFEST_NAME = ".dbxr-manifest.json";
 /** Directories never uploaded: VCS data, caches, virtual environments. */
@@ -261,11 +262,6 @@ async function remoteSha(client: ApiClient, path: string): Promise<string | unde
   }
 }
 
-/** A path as a shell word, for hints that the user can paste. */
-export function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -287,7 +283,7 @@ async function mkdirsOrExplain(client: ApiClient, path: string): Promise<void> {
       throw new DbxrError(
         "InvalidArgument",
         `Cannot create the folder ${path}: a file or notebook is in the way (${e.message}).`,
-        { hint: `dbxr workspace get-status ${shellWord(remoteParent(path))}`, details: e.details },
+        { hint: `dbxr workspace get-status ${shellQuote(remoteParent(path))}`, details: e.details },
       );
     }
     throw e;
@@ -320,7 +316,7 @@ async function resolveTarget(
         "InvalidArgument",
         `${remote} is a ${existing.object_type}, not a folder: a folder upload needs a folder there.`,
         {
-          hint: `dbxr workspace get-status ${shellWord(remote)}`,
+          hint: `dbxr workspace get-status ${shellQuote(remote)}`,
           details: { path: remote, object_type: existing.object_type },
         },
       );
@@ -370,7 +366,7 @@ function conflictError(blocked: ObjectInfo[], conflicts: string[], command: stri
             'spark_python_task cannot run it ("Cannot read the python file"): remove it and upload again.'
           : ""),
       {
-        hint: `dbxr workspace rm ${shellWord(first.path)}${
+        hint: `dbxr workspace rm ${shellQuote(first.path)}${
           first.object_type === "DIRECTORY" ? " --recursive" : ""
         }`,
         details: { blocked: blocked.map((o) => ({ path: o.path, object_type: o.object_type })) },
@@ -529,7 +525,7 @@ export async function upload(
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
   const t = await resolveTarget(client, { local }, remote);
-  const command = `dbxr workspace upload ${shellWord(local)} ${shellWord(remote)}`;
+  const command = `dbxr workspace upload ${shellQuote(local)} ${shellQuote(remote)}`;
   return await run(ctx, client, t, opts.overwrite ?? false, command);
 }
 
@@ -546,8 +542,8 @@ export async function uploadPaths(
   const results: UploadResult[] = [];
   for (const item of items) {
     const t = await resolveTarget(client, item, item.remote);
-    const label = "local" in item ? shellWord(item.local) : "<content>";
-    const command = `dbxr workspace upload ${label} ${shellWord(item.remote)}`;
+    const label = "local" in item ? shellQuote(item.local) : "<content>";
+    const command = `dbxr workspace upload ${label} ${shellQuote(item.remote)}`;
     results.push(await run(ctx, client, t, opts.overwrite ?? true, command));
   }
   return {

@@ -27,9 +27,8 @@ export async function served(options: ServerArgs["options"] = {}): Promise<Serve
     emulator: server.emulator,
     home,
     dbxr(args, opts = {}) {
-      const env: Record<string, string> = { ...baseEnv, ...opts.env };
-      for (const [k, v] of Object.entries(env)) if (v === "") delete env[k];
-      return runCli(args, { ...opts, env });
+      // runCli drops variables set to "" (the way to unset one of baseEnv).
+      return runCli(args, { ...opts, env: { ...baseEnv, ...opts.env } });
     },
     async control(method, path, body) {
       const res = await fetch(`${server.host}/__emulator/${path}`, {

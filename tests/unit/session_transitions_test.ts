@@ -1,3 +1,4 @@
+import { shellQuote } from "../../src/shell.ts";
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "../helpers/assert.ts";
 import { type DbxrError, isDbxrError } from "../../src/errors.ts";
 import { migrate } from "../../src/session/migrate.ts";
@@ -13,7 +14,6 @@ import {
   previousSteps,
   recordEviction,
   runningTip,
-  shellQuote,
   startStep,
 } from "../../src/session/transitions.ts";
 

@@ -1,18 +1,13 @@
 // The pure parts of workspace upload and ensure-schema: remote path forms, the skip/verify/overwrite table,
 // the manifest parser, exclusions, schema names. No IO.
 
+import { shellQuote } from "../../src/shell.ts";
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
 import type { ObjectInfo } from "../../src/api/workspace.ts";
 import { isDbxrError } from "../../src/errors.ts";
 import { parseSchemaName } from "../../src/unity/schemas.ts";
 import { fusePath, joinRemote, normalizeRemotePath, remoteParent } from "../../src/workspace/paths.ts";
-import {
-  decide,
-  decideAfterVerify,
-  isExcluded,
-  parseManifest,
-  shellWord,
-} from "../../src/workspace/upload.ts";
+import { decide, decideAfterVerify, isExcluded, parseManifest } from "../../src/workspace/upload.ts";
 
 Deno.test("remote paths: with or without /Workspace, slashes tidied, relative and dot segments refused", () => {
   for (
@@ -94,9 +89,9 @@ Deno.test("exclusions and shell words for hints", () => {
     false,
     false,
   ]);
-  assertEquals(shellWord("/Users/a@b.c/x.py"), "/Users/a@b.c/x.py");
-  assertEquals(shellWord("/tmp/my project"), "'/tmp/my project'");
-  assertEquals(shellWord("it's"), `'it'\\''s'`);
+  assertEquals(shellQuote("/Users/a@b.c/x.py"), "/Users/a@b.c/x.py");
+  assertEquals(shellQuote("/tmp/my project"), "'/tmp/my project'");
+  assertEquals(shellQuote("it's"), `'it'\\''s'`);
 });
 
 Deno.test("schema names: CATALOG.SCHEMA, each part a valid UC name", () => {
