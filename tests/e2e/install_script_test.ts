@@ -7,15 +7,17 @@ import { ROOT_DIR } from "../../scripts/flags.ts";
 
 const enc = new TextEncoder();
 const SCRIPT = `${ROOT_DIR}scripts/install.sh`;
+const PS1 = `${ROOT_DIR}scripts/install.ps1`;
 const TARGET = Deno.build.target; // what the script detects with uname on this machine
+const WINDOWS = "x86_64-pc-windows-msvc";
 
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const fakeBinary = (name: string, version: string) =>
-  enc.encode(`#!/bin/sh\necho "${name} ${version} (fake)"\n`);
+const fake = (name: string, version: string) => `#!/bin/sh\necho "${name} ${version} (fake)"\n`;
+const fakeBinary = (name: string, version: string) => enc.encode(fake(name, version));
 
 /** One release's files. `corrupt` names an asset whose bytes change after SHA256SUMS was written;
  * `unlisted` one that SHA256SUMS leaves out. */
@@ -23,16 +25,15 @@ async function release(version: string, opts: { corrupt?: string; unlisted?: str
   const files = new Map<string, Uint8Array<ArrayBuffer>>();
   const sums: string[] = [];
   for (const name of ["dbxr", "dbxr-emulator"]) {
-    const asset = `${name}-${TARGET}`;
-    const bytes = fakeBinary(name, version);
-    if (asset !== `${opts.unlisted}-${TARGET}`) sums.push(`${await sha256(bytes)}  ${asset}`);
-    files.set(
-      asset,
-      opts.corrupt === name ? enc.encode(`#!/bin/sh\necho "tampered ${name}"\n`) : bytes,
-    );
+    for (const asset of [`${name}-${TARGET}`, `${name}-${WINDOWS}.exe`]) {
+      const bytes = fakeBinary(name, version);
+      if (opts.unlisted !== name) sums.push(`${await sha256(bytes)}  ${asset}`);
+      files.set(asset, opts.corrupt === name ? enc.encode(`#!/bin/sh\necho "tampered ${name}"\n`) : bytes);
+    }
   }
   files.set("SHA256SUMS", enc.encode(sums.join("\n") + "\n"));
   files.set("install.sh", new Uint8Array(await Deno.readFile(SCRIPT)));
+  files.set("install.ps1", new Uint8Array(await Deno.readFile(PS1)));
   return files;
 }
 
@@ -212,6 +213,68 @@ Deno.test("install.sh: bad usage and no repository are refused", async () => {
     const noRepo = await install(["--prefix", `${home}/x`], { HOME: home });
     assertEquals(noRepo.code, 1);
     assertStringIncludes(noRepo.stderr, "set DBXR_REPO=owner/name");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+// install.ps1 needs PowerShell (pwsh), which GitHub's Linux runners have; where it is missing these are
+// skipped (the script is then untested on that machine).
+const PWSH = (() => {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && Deno.statSync(`${dir}/pwsh`).isFile) return `${dir}/pwsh`;
+    } catch { /* not here */ }
+  }
+  return undefined;
+})();
+
+// On Linux the installed .exe is a downloaded file without the exec bit (as on Windows): compare bytes.
+async function pwsh(args: string[], env: Record<string, string>): Promise<Result> {
+  const out = await new Deno.Command(PWSH!, {
+    args: ["-NoLogo", "-NoProfile", "-NonInteractive", ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stderr: dec.decode(out.stdout) + dec.decode(out.stderr) };
+}
+
+Deno.test({
+  name:
+    "install.ps1: `irm … | iex` installs dbxr.exe; -Version -Emulator; a corrupted asset installs nothing",
+  ignore: PWSH === undefined,
+}, async () => {
+  await using rel = await fakeReleases();
+  const home = await Deno.makeTempDir({ prefix: "dbxr-install-ps1-" });
+  try {
+    const env = {
+      HOME: home,
+      LOCALAPPDATA: home,
+      PROCESSOR_ARCHITECTURE: "AMD64",
+      DBXR_INSTALL_BASE_URL: rel.base,
+    };
+    const dir = `${home}/Programs/dbxr`;
+    const piped = await pwsh(["-Command", `irm '${rel.base}/latest/download/install.ps1' | iex`], env);
+    assertEquals(piped.code, 0, piped.stderr);
+    assertEquals(await Deno.readTextFile(`${dir}/dbxr.exe`), fake("dbxr", "1.0.0"));
+    assertEquals(await exists(`${dir}/dbxr-emulator.exe`), false);
+    assertStringIncludes(piped.stderr, `verified dbxr-${WINDOWS}.exe`);
+
+    const prefix = `${home}/bin`;
+    const ok = await pwsh(["-File", PS1, "-Version", "0.9.0", "-Emulator", "-Prefix", prefix], env);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(await Deno.readTextFile(`${prefix}/dbxr.exe`), fake("dbxr", "0.9.0"));
+    assertEquals(await Deno.readTextFile(`${prefix}/dbxr-emulator.exe`), fake("dbxr-emulator", "0.9.0"));
+
+    const bad = await pwsh(["-File", PS1, "-Version", "v6.6.7", "-Emulator", "-Prefix", prefix], env);
+    assert(bad.code !== 0, bad.stderr);
+    assertStringIncludes(bad.stderr, `checksum mismatch for dbxr-emulator-${WINDOWS}.exe`);
+    assertEquals(await Deno.readTextFile(`${prefix}/dbxr.exe`), fake("dbxr", "0.9.0"));
+    assertEquals([...Deno.readDirSync(prefix)].map((e) => e.name).sort(), ["dbxr-emulator.exe", "dbxr.exe"]);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -1,6 +1,7 @@
-// The release build plan (scripts/release/compile.ts): the flags each binary is compiled with, the asset
-// names, the deno.json tasks, and the version stamp. `deno compile` itself cannot run offline; what it is
-// handed is checked here, and tests/e2e/permission_scope_test.ts runs main.ts under the same flags.
+// The release plumbing (scripts/release/compile.ts, installers.ts): the flags each binary is compiled with,
+// the asset names, the deno.json tasks, the version stamp, the installers' repository. `deno compile` itself
+// cannot run offline; what it is handed is checked here, and tests/e2e/permission_scope_test.ts runs main.ts
+// under the same flags.
 
 import { assert, assertEquals, assertMatch, assertThrows } from "../helpers/assert.ts";
 import {
@@ -12,6 +13,7 @@ import {
   TARGETS,
   versionFromDescribe,
 } from "../../scripts/release/compile.ts";
+import { stampRepo } from "../../scripts/release/installers.ts";
 import { permissionFlags, ROOT_DIR } from "../../scripts/flags.ts";
 
 Deno.test("each binary is compiled with its flag file's lines, for the target, into dist/<asset>", () => {
@@ -96,5 +98,23 @@ Deno.test("stampVersion rewrites only the VERSION line of src/version.ts, and re
   assertThrows(
     () => stampVersion(other, '1.0.0"; evil()'),
     (e) => assertMatch((e as Error).message, /odd version/),
+  );
+});
+
+Deno.test("the release's install.sh and install.ps1 get the repository written into their one default line", () => {
+  const sh = Deno.readTextFileSync(`${ROOT_DIR}scripts/install.sh`);
+  const ps1 = Deno.readTextFileSync(`${ROOT_DIR}scripts/install.ps1`);
+  const stampedSh = stampRepo("sh", sh, "acme/dbxr");
+  const stampedPs1 = stampRepo("ps1", ps1, "acme/dbxr");
+  assertMatch(stampedSh, /^DEFAULT_REPO="acme\/dbxr"$/m);
+  assertEquals(stampedSh.replace('DEFAULT_REPO="acme/dbxr"', 'DEFAULT_REPO=""'), sh);
+  assertMatch(stampedPs1, /^ {2}\$DefaultRepo = "acme\/dbxr"$/m);
+  assertEquals(stampedPs1.replace('$DefaultRepo = "acme/dbxr"', '$DefaultRepo = ""'), ps1);
+  // Still valid sh.
+  assert(new Deno.Command("sh", { args: ["-n", "-c", stampedSh] }).outputSync().success);
+  assertThrows(() => stampRepo("sh", stampedSh, "x/y"), (e) => assertMatch((e as Error).message, /no empty/));
+  assertThrows(
+    () => stampRepo("sh", sh, "x y; rm -rf /"),
+    (e) => assertMatch((e as Error).message, /owner\/name/),
   );
 });
