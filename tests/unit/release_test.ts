@@ -3,7 +3,7 @@
 // cannot run offline; what it is handed is checked here, and tests/e2e/permission_scope_test.ts runs main.ts
 // under the same flags.
 
-import { assert, assertEquals, assertMatch, assertThrows } from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "../helpers/assert.ts";
 import {
   assetName,
   BINARIES,
@@ -117,4 +117,25 @@ Deno.test("the release's install.sh and install.ps1 get the repository written i
     () => stampRepo("sh", sh, "x y; rm -rf /"),
     (e) => assertMatch((e as Error).message, /owner\/name/),
   );
+});
+
+Deno.test("release.yml: actions pinned to commits, every target built, Linux binaries smoke-tested, checksums", () => {
+  const yml = Deno.readTextFileSync(`${ROOT_DIR}.github/workflows/release.yml`);
+  const uses = [...yml.matchAll(/^\s*(?:- )?uses: (\S+)(.*)$/gm)];
+  assert(uses.length >= 5);
+  for (const [, ref, comment] of uses) {
+    assertMatch(ref, /^actions\/[a-z-]+@[0-9a-f]{40}$/);
+    assertMatch(comment, /^ # v\d+\.\d+\.\d+$/);
+  }
+  const build = yml.slice(yml.indexOf("\n  build:"), yml.indexOf("\n  smoke:"));
+  const targets = [...build.matchAll(/^ {10}- ([a-z0-9_-]+)$/gm)].map((m) => m[1]);
+  assertEquals(targets, [...TARGETS]);
+  assertStringIncludes(build, 'deno task compile:${{ matrix.target }} --expect-version "$GITHUB_REF_NAME"');
+  const smoke = yml.slice(yml.indexOf("\n  smoke:"), yml.indexOf("\n  publish:"));
+  for (const t of TARGETS.filter((t) => t.includes("linux"))) assertStringIncludes(smoke, `target: ${t}`);
+  assertStringIncludes(smoke, "scripts/release/smoke.sh");
+  const publish = yml.slice(yml.indexOf("\n  publish:"));
+  assertStringIncludes(publish, "needs: [test, build, smoke]");
+  assertStringIncludes(publish, "scripts/release/installers.ts");
+  assertStringIncludes(publish, "sha256sum dbxr-* install.sh install.ps1 > SHA256SUMS");
 });
