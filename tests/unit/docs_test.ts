@@ -41,16 +41,17 @@ function tableAfter(md: string, after: string): string[][] {
 Deno.test("docs/contract.md lists every error code with the exit code of src/errors.ts", () => {
   const rows = tableAfter(read(CONTRACT), "Every code and its exit code");
   const documented = Object.fromEntries(rows.map(([code, exit]) => [code, Number(exit)]));
-  assertEquals(documented, { ...EXIT_CODES });
+  assertEquals(documented, { ...EXIT_CODES }, "update the table in docs/contract.md section 6");
   assertEquals(rows.length, Object.keys(EXIT_CODES).length, "a code is listed twice");
 });
 
 Deno.test("docs/contract.md lists the session.json keys of src/session/schema.ts, in order", () => {
   const md = read(CONTRACT);
   const keys = (after: string) => tableAfter(md, after).map((r) => r[0]);
-  assertEquals(keys("Session keys (checked against"), [...SESSION_KEY_ORDER]);
-  assertEquals(keys("Step keys (checked against"), [...STEP_KEY_ORDER]);
-  assertEquals(keys("`active_command` keys (checked against"), [...ACTIVE_KEY_ORDER]);
+  const fix = "update the tables in docs/contract.md section 7.1";
+  assertEquals(keys("Session keys (checked against"), [...SESSION_KEY_ORDER], fix);
+  assertEquals(keys("Step keys (checked against"), [...STEP_KEY_ORDER], fix);
+  assertEquals(keys("`active_command` keys (checked against"), [...ACTIVE_KEY_ORDER], fix);
   const version = tableAfter(md, "Session keys (checked against").find((r) => r[0] === "version");
   assert(
     version?.[2].includes(`\`${SESSION_VERSION}\``),
