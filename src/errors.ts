@@ -1,5 +1,5 @@
 // The one error type of dbxr. Everything below main.ts throws DbxrError; main.ts prints it as one
-// JSON object and exits with the code of design.md section 3.4.
+// JSON object and exits with the code of docs/contract.md §6.
 
 export const EXIT_CODES = {
   // 1: the remote work failed

@@ -1,4 +1,4 @@
-// The one output writer (design.md section 3.1). Data goes to stdout as JSON or text; progress,
+// The one output writer (docs/contract.md §2). Data goes to stdout as JSON or text; progress,
 // warnings and --debug traces go to stderr. Only this file and main.ts may write to the terminal.
 
 import type { DbxrError } from "./errors.ts";

@@ -10,7 +10,7 @@ export type Schedule = (elapsedMs: number) => number;
 /**
  * For commands: fast first polls so that short commands return within ~150 ms of finishing, then
  * backing off so that a 600 s command costs under 200 status requests and under 5 s of overhead
- * (design.md section 6). The delay is a fraction of the time already waited, capped per phase:
+ * (the targets in BENCHMARKS.md). The delay is a fraction of the time already waited, capped per phase:
  * overhead stays proportional to the wait, request count grows only logarithmically.
  */
 export const commandSchedule: Schedule = (elapsedMs) => {

@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
-// Benchmarks (design.md section 6). Prints a Markdown report with the machine and date; paste it into
-// BENCHMARKS.md. Usage: deno task bench [--runs N]
+// Benchmarks (the targets are in BENCHMARKS.md). Prints a Markdown report with the machine and date; paste it
+// into BENCHMARKS.md. Usage: deno task bench [--runs N]
 //
 // Cold start: `dbxr --version` and `dbxr cluster list` (against an in-process emulator) as `deno run`
 // with the release permission flags and a warm module cache, next to an empty Deno script, so that the

@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
-// Memory benchmark (design.md §6): peak RSS of `dbxr exec` for a command printing 1 MiB and 20 MiB,
-// next to `dbxr --version`, measured with GNU time (`/usr/bin/time -f %M`, Linux only). The emulator's
+// Memory benchmark (target in BENCHMARKS.md): peak RSS of `dbxr exec` for a command printing 1 MiB and 20
+// MiB, next to `dbxr --version`, measured with GNU time (`/usr/bin/time -f %M`, Linux only). The emulator's
 // cluster gets spark.databricks.driver.maxReplOutputLength = 21 MB, so the whole text comes back.
 // Usage: deno run -A scripts/bench/memory.ts
 

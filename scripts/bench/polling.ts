@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
-// Polling benchmark (design.md §6): how soon after a command finishes does the waiter notice, and how
-// many status requests does it send? Side by side, in one run, against one emulator:
+// Polling benchmark (targets in BENCHMARKS.md): how soon after a command finishes does the waiter notice, and
+// how many status requests does it send? Side by side, in one run, against one emulator:
 //   - dbxr's waiter: src/poll.ts commandSchedule over src/api (what `dbxr exec` runs);
 //   - the official JS SDK's waiter: npm:@databricks/sdk-experimental@0.17.0 commandExecution.execute().wait()
 //     (bench-only; never imported by the CLI);

@@ -1,4 +1,4 @@
-// Credentials: which method (design.md section 4) and how each one yields an Authorization header. PAT;
+// Credentials: which method (docs/contract.md §9) and how each one yields an Authorization header. PAT;
 // OAuth M2M at <host>/oidc/v1/token; U2M through `databricks auth token`. Tokens live in memory only.
 
 import type { Ctx } from "../ctx.ts";

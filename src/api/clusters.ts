@@ -1,4 +1,5 @@
-// Clusters API 2.1 (reference section 3): typed calls, no policy. Waiting for a state lives with the callers.
+// Clusters API 2.1 (docs/databricks-behaviour.md §3): typed calls, no policy. Waiting for a state lives with
+// the callers.
 
 import { isDbxrError } from "../errors.ts";
 import type { ApiClient, Query } from "./http.ts";

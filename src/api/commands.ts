@@ -1,4 +1,4 @@
-// Command Execution API 1.2 (reference section 2): execution contexts and commands on a classic
+// Command Execution API 1.2 (docs/databricks-behaviour.md §2): execution contexts and commands on a classic
 // all-purpose cluster. Parameter names are camelCase; errors come as {"error": "..."} (mapped by http.ts).
 
 import type { ApiClient } from "./http.ts";

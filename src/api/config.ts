@@ -1,5 +1,6 @@
 // Where host and credentials come from: flags, DATABRICKS_* variables and ~/.databrickscfg, resolved with
-// the Databricks CLI's rules (design.md section 4). resolveConfig is pure; loadConfig adds the file read.
+// the Databricks CLI's rules (docs/contract.md §9, docs/databricks-behaviour.md §9.2). resolveConfig is pure;
+// loadConfig adds the file read.
 
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
@@ -263,7 +264,7 @@ export async function loadConfig(
 
 /**
  * Two complete methods and no auth_type to choose between them is an error, as in the SDKs, rather than a
- * silent pick (design.md section 4). Partial leftovers (a lone client_id) do not count.
+ * silent pick (docs/contract.md §9). Partial leftovers (a lone client_id) do not count.
  */
 export function validateConfig(r: ConfigResolution): void {
   const c = r.config;

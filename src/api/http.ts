@@ -1,4 +1,4 @@
-// The one fetch wrapper (design.md section 1, style.md section 6.6): URL and query building, the auth
+// The one fetch wrapper (ARCHITECTURE.md): URL and query building, the auth
 // header, User-Agent, per-request timeouts, retries (retry.ts), one credential refresh on 401, the mapping
 // of every error body shape to DbxrError, and --debug traces with secrets redacted (redact.ts).
 
@@ -267,7 +267,8 @@ function networkError(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Error bodies (reference section 1.1) and their DbxrError codes (section 1.2, design.md section 3.4).
+// Error bodies (docs/databricks-behaviour.md §1.1) and their DbxrError codes (§1.2 there,
+// docs/contract.md §6).
 
 export interface ParsedError {
   errorCode?: string;
@@ -608,7 +609,10 @@ function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T 
   }
 }
 
-/** Arrays as repeated keys, nested objects flattened with dots, booleans as true/false (reference section 0). */
+/**
+ * Arrays as repeated keys, nested objects flattened with dots, booleans as true/false
+ * (docs/databricks-behaviour.md §0).
+ */
 export function encodeQuery(query: Query): string {
   const params = new URLSearchParams();
   const add = (key: string, v: QueryValue): void => {
@@ -626,7 +630,10 @@ export function encodePath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
 }
 
-/** The product/version pairs of the SDK convention (reference section 9.8), ending with cmd/<group_verb>. */
+/**
+ * The product/version pairs of the SDK convention (docs/databricks-behaviour.md §9.6), ending with
+ * cmd/<group_verb>.
+ */
 export function buildUserAgent(
   p: { authType?: string; command?: string; deno?: string; os?: string },
 ): string {

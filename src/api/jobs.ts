@@ -1,5 +1,5 @@
-// Jobs API 2.2: one-time runs (reference section 4). Outputs are per TASK run id: the parent run id
-// answers 400, so callers iterate runs/get → tasks[].run_id.
+// Jobs API 2.2: one-time runs (docs/databricks-behaviour.md §4). Outputs are per TASK run id: the parent run
+// id answers 400, so callers iterate runs/get → tasks[].run_id.
 
 import type { ApiClient } from "./http.ts";
 

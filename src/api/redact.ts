@@ -1,4 +1,4 @@
-// Redaction for --debug traces: secrets never reach stderr (design.md section 4). Text-based rather than
+// Redaction for --debug traces: secrets never reach stderr (docs/contract.md §9). Text-based rather than
 // parse-and-reprint, so that it also works on bodies cut short for the trace and on form bodies.
 
 export const REDACTED = "[REDACTED]";

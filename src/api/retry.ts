@@ -1,5 +1,6 @@
-// The retry policy of the HTTP client, as a pure function: what the official SDKs retry (reference
-// section 1.3), bounded by attempts and by total time. http.ts supplies the clock, the sleep and the dice.
+// The retry policy of the HTTP client, as a pure function: what the official SDKs retry
+// (docs/databricks-behaviour.md §1.3), bounded by attempts and by total time. http.ts supplies the clock, the
+// sleep and the dice.
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -50,7 +51,7 @@ export type RetryDecision = { retry: false; reason?: string } | {
   reason: string;
 };
 
-/** Messages that the SDKs treat as transient whatever the status (reference section 1.3). */
+/** Messages that the SDKs treat as transient whatever the status (docs/databricks-behaviour.md §1.3). */
 const TRANSIENT_MESSAGES: Array<string | RegExp> = [
   "com.databricks.backend.manager.util.UnknownWorkerEnvironmentException",
   "UnknownWorkerEnvironmentException",

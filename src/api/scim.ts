@@ -1,4 +1,4 @@
-// SCIM "Me" (reference section 8): who the credentials belong to.
+// SCIM "Me" (docs/databricks-behaviour.md §8): who the credentials belong to.
 
 import type { ApiClient } from "./http.ts";
 

@@ -1,4 +1,4 @@
-// Unity Catalog catalogs and schemas (reference section 6): typed calls, no policy. Lists follow
+// Unity Catalog catalogs and schemas (docs/databricks-behaviour.md §6): typed calls, no policy. Lists follow
 // next_page_token until it is absent (a page may be empty yet carry a token).
 
 import { isDbxrError } from "../errors.ts";

@@ -1,5 +1,5 @@
-// Workspace API 2.0 and workspace-files import (reference section 5.1): typed calls, no policy. Paths are
-// passed as given (with or without /Workspace); the services decide which form to send.
+// Workspace API 2.0 and workspace-files import (docs/databricks-behaviour.md §5.1): typed calls, no policy.
+// Paths are passed as given (with or without /Workspace); the services decide which form to send.
 
 import { isDbxrError } from "../errors.ts";
 import { type ApiClient, encodePath } from "./http.ts";

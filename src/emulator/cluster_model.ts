@@ -1,7 +1,7 @@
-// The clusters of the fake workspace and their state machine (reference §3). Transitions are evaluated
-// lazily from the clock whenever a cluster is read: a cluster that entered PENDING at t0 is RUNNING for
-// every read at or after t0 + pendingMs / timeScale. No timers, so nothing leaks and an injected clock
-// makes every test deterministic.
+// The clusters of the fake workspace and their state machine (docs/databricks-behaviour.md §3). Transitions
+// are evaluated lazily from the clock whenever a cluster is read: a cluster that entered PENDING at t0 is
+// RUNNING for every read at or after t0 + pendingMs / timeScale. No timers, so nothing leaks and an injected
+// clock makes every test deterministic.
 
 import { isSparkVersion, NODE_TYPE_IDS, nodeType } from "./cluster_catalog.ts";
 import { CM_CALLER_ERROR_DETAILS, invalidParameter, invalidState, missingField } from "./errors.ts";

@@ -1,5 +1,5 @@
-// Clusters API routes (reference §3), served under /api/2.1/clusters and the older /api/2.0/clusters with
-// the same handlers. The state machine and validation live in cluster_model.ts.
+// Clusters API routes (docs/databricks-behaviour.md §3), served under /api/2.1/clusters and the older
+// /api/2.0/clusters with the same handlers. The state machine and validation live in cluster_model.ts.
 
 import { NODE_TYPES, SPARK_VERSIONS } from "./cluster_catalog.ts";
 import {

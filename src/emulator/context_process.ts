@@ -18,7 +18,9 @@ export type { CommandResults, CommandStatus } from "./context_results.ts";
 
 export type Language = "python" | "sql";
 export type ContextState = "Pending" | "Running" | "Error";
-/** How a command cancelled while running settles; the reference lists both (§2.3). */
+/**
+ * How a command cancelled while running settles; Databricks does both (docs/databricks-behaviour.md §2.3).
+ */
 export type CancelOutcome = "Cancelled" | "FinishedWithCancelledException";
 export type StartOutcome = { ok: true; python: string; ipython: string } | { ok: false; message: string };
 

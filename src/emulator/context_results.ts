@@ -1,5 +1,6 @@
-// The `results` object of an API 1.2 CommandStatusResponse (reference §2.2), and the answers that the
-// emulator gives when the Python process cannot give one itself (cancel, context loss, REPL death).
+// The `results` object of an API 1.2 CommandStatusResponse (docs/databricks-behaviour.md §2.2), and the
+// answers that the emulator gives when the Python process cannot give one itself (cancel, context loss, REPL
+// death).
 
 export type CommandStatus = "Queued" | "Running" | "Cancelling" | "Finished" | "Cancelled" | "Error";
 
@@ -51,7 +52,7 @@ export function contextShutDown(): ErrorResults {
   return javaError(CANCELLED, SHUTDOWN_FRAMES);
 }
 
-/** The Python process died under a command (reference §1.4, dbx#813). */
+/** The Python process died under a command (docs/databricks-behaviour.md §1.4, dbx#813). */
 export function kernelUnavailable(): ErrorResults {
   return javaError(
     "java.lang.IllegalStateException: jupyter client is not available because the python kernel is not " +

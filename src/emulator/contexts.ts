@@ -1,6 +1,7 @@
-// Command Execution API 1.2 routes (reference §2): execution contexts and their commands, each context a
-// real python3 process (context_process.ts) kept by context_store.ts. Parameter names are camelCase and
-// every error has the 1.2 body {"error": "..."}. Bodies may be JSON or forms, as in the historic curl docs.
+// Command Execution API 1.2 routes (docs/databricks-behaviour.md §2): execution contexts and their commands,
+// each context a real python3 process (context_process.ts) kept by context_store.ts. Parameter names are
+// camelCase and every error has the 1.2 body {"error": "..."}. Bodies may be JSON or forms, as in the
+// historic curl docs.
 
 import type { CancelOutcome, Language } from "./context_process.ts";
 import { type ContextInfo, ContextStore, type GoneContextInfo, type NotReadyFault } from "./context_store.ts";

@@ -1,5 +1,6 @@
 // Who may call the fake workspace: one user with a personal access token, and one service principal
-// that trades its client id and secret for short-lived OAuth access tokens (reference §9.3, §9.4).
+// that trades its client id and secret for short-lived OAuth access tokens
+// (docs/databricks-behaviour.md §9.3, §9.4).
 
 import { authError } from "./errors.ts";
 import type { EmulatorHttpError } from "./errors.ts";

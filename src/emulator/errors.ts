@@ -1,6 +1,6 @@
-// Error answers in the exact body shapes that Databricks sends (reference §1.1), so that the CLI's error
-// mapping is tested against what it will meet for real. Handlers throw EmulatorHttpError; the pipeline in
-// emulator.ts turns it into the response.
+// Error answers in the exact body shapes that Databricks sends (docs/databricks-behaviour.md §1.1), so that
+// the CLI's error mapping is tested against what it will meet for real. Handlers throw EmulatorHttpError; the
+// pipeline in emulator.ts turns it into the response.
 
 import { jsonResponse } from "./http.ts";
 

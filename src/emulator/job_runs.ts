@@ -100,7 +100,7 @@ export interface JobRun {
   mount?: Promise<string>;
 }
 
-/** Databricks: 1,000 concurrently running task runs per workspace (reference §11). */
+/** Databricks: 1,000 concurrently running task runs per workspace (docs/databricks-behaviour.md §11). */
 export const DEFAULT_RUN_LIMIT = 1000;
 /** get-output keeps the last 5 MB of `logs`. */
 export const DEFAULT_LOGS_LIMIT = 5 * 1024 * 1024;

@@ -1,7 +1,7 @@
-// The body of jobs/runs/submit (reference §4.1), checked the way the Jobs service checks it before a run
-// exists: structure, task keys, dependencies, compute, python_file forms. What Databricks only finds out
-// while preparing the cluster (an unknown spark_version or node type) is left to the run (job_runs.ts),
-// which then fails at setup as a real run does.
+// The body of jobs/runs/submit (docs/databricks-behaviour.md §4.1), checked the way the Jobs service checks
+// it before a run exists: structure, task keys, dependencies, compute, python_file forms. What Databricks
+// only finds out while preparing the cluster (an unknown spark_version or node type) is left to the run
+// (job_runs.ts), which then fails at setup as a real run does.
 
 import type { ClusterStore } from "./cluster_model.ts";
 import { invalidParameter } from "./errors.ts";
@@ -55,7 +55,10 @@ const OTHER_TASK_TYPES = [
 ];
 const TASK_KEY = /^[\w-]{1,100}$/;
 const MAX_IDEMPOTENCY_TOKEN = 64;
-/** A legacy single-task body has no task key; the one Databricks assigns is not known (reference §12.11). */
+/**
+ * A legacy single-task body has no task key; the one Databricks assigns is not known
+ * (docs/databricks-behaviour.md §4.1).
+ */
 export const LEGACY_TASK_KEY = "main";
 
 type Obj = Record<string, unknown>;

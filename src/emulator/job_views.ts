@@ -1,5 +1,6 @@
-// The JSON of runs and task runs (reference §4.2, §4.3): the legacy `state`, the v2 `status`, the roll-up
-// of task outcomes into the run's, durations and URLs. Kept apart from job_runs.ts, which only moves runs.
+// The JSON of runs and task runs (docs/databricks-behaviour.md §4.2, §4.3): the legacy `state`, the v2
+// `status`, the roll-up of task outcomes into the run's, durations and URLs. Kept apart from job_runs.ts,
+// which only moves runs.
 
 import type { Ending, JobRun, TaskRun } from "./job_runs.ts";
 

@@ -1,5 +1,5 @@
-// Jobs API one-time runs (reference §4): runs/submit, get, get-output, cancel, cancel-all, list and delete
-// under /api/2.2, /api/2.1 and /api/2.0, each task a spark_python_task run by a real python3
+// Jobs API one-time runs (docs/databricks-behaviour.md §4): runs/submit, get, get-output, cancel, cancel-all,
+// list and delete under /api/2.2, /api/2.1 and /api/2.0, each task a spark_python_task run by a real python3
 // (job_runs.ts, job_process.ts). Plus its control API: the workspace's limit of active task runs, the
 // logs limit, and a look at every run.
 
@@ -162,7 +162,8 @@ export function jobsModule(
     store.tick();
     const id = runIdArg(req.query.get("run_id"));
     if (store.run(id)) {
-      // Observed for every run created through 2.1+, single-task ones included (reference §4.3).
+      // Observed for every run created through 2.1+, single-task ones included
+      // (docs/databricks-behaviour.md §4.3).
       throw invalidParameter(
         "Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of " +
           "each individual task run instead.",

@@ -1,5 +1,5 @@
-// OAuth machine-to-machine (reference §9.4): OIDC discovery and the client-credentials token endpoint.
-// Tokens it issues are accepted as Bearer tokens by every API until they expire.
+// OAuth machine-to-machine (docs/databricks-behaviour.md §9.4): OIDC discovery and the client-credentials
+// token endpoint. Tokens it issues are accepted as Bearer tokens by every API until they expire.
 
 import { oauthError } from "./errors.ts";
 import { type EmuRequest, ok } from "./http.ts";

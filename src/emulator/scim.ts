@@ -1,5 +1,5 @@
-// SCIM "Me" (reference §8): who the token belongs to. The response carries the workspace id in
-// X-Databricks-Org-Id, which the SDKs read to build SQL warehouse paths.
+// SCIM "Me" (docs/databricks-behaviour.md §8): who the token belongs to. The response carries the workspace
+// id in X-Databricks-Org-Id, which the SDKs read to build SQL warehouse paths.
 
 import { ok } from "./http.ts";
 import type { EmuRequest } from "./http.ts";

@@ -1,6 +1,7 @@
-// Model Serving (reference §7): the workspace's serving endpoints and their chat invocations, answered by
-// the deterministic fake model in fake_llm.ts. Invocations live at /serving-endpoints/{name}/invocations,
-// without the /api/2.0 prefix, and are authenticated like every API call.
+// Model Serving (docs/databricks-behaviour.md §7): the workspace's serving endpoints and their chat
+// invocations, answered by the deterministic fake model in fake_llm.ts. Invocations live at
+// /serving-endpoints/{name}/invocations, without the /api/2.0 prefix, and are authenticated like every API
+// call.
 
 import { apiError } from "./errors.ts";
 import { type ChatMessage, fakeChat } from "./fake_llm.ts";

@@ -1,6 +1,6 @@
-// Unity Catalog (reference §6): catalogs and schemas under /api/2.1/unity-catalog/, with UC's paging
-// (`max_results`, `page_token`, loop until no token), its case-insensitive names, and just enough of its
-// permissions to answer PERMISSION_DENIED where a real metastore would: a read-only catalog refuses
+// Unity Catalog (docs/databricks-behaviour.md §6): catalogs and schemas under /api/2.1/unity-catalog/, with
+// UC's paging (`max_results`, `page_token`, loop until no token), its case-insensitive names, and just enough
+// of its permissions to answer PERMISSION_DENIED where a real metastore would: a read-only catalog refuses
 // CREATE SCHEMA, and the control API grants or revokes it per catalog.
 
 import { ControlError } from "./control.ts";
@@ -54,7 +54,7 @@ const PREFIX = "/api/2.1/unity-catalog";
 const DAY = 86_400_000;
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1000;
-/** What UC refuses in a name (the message of reference §1.4 names the same characters). */
+/** What UC refuses in a name (the message in docs/databricks-behaviour.md §1.4 names the same characters). */
 // deno-lint-ignore no-control-regex
 const BAD_NAME = /[\s./\x00-\x1f\x7f]/;
 

@@ -1,7 +1,7 @@
-// Workspace API 2.0 and workspace-files import (reference §5.1): get-status, list, mkdirs, delete, import
-// (JSON and multipart), import-file and export over the tree in workspace_store.ts. The FILE vs NOTEBOOK
-// outcome of an import follows the reference's table exactly, because that is the trap the seed fell into:
-// `workspace import --language PYTHON` makes a NOTEBOOK, which a spark_python_task cannot read.
+// Workspace API 2.0 and workspace-files import (docs/databricks-behaviour.md §5.1): get-status, list, mkdirs,
+// delete, import (JSON and multipart), import-file and export over the tree in workspace_store.ts. The FILE
+// vs NOTEBOOK outcome of an import follows the reference's table exactly, because that is the trap the seed
+// fell into: `workspace import --language PYTHON` makes a NOTEBOOK, which a spark_python_task cannot read.
 
 import { apiError, EmulatorHttpError, invalidParameter } from "./errors.ts";
 import { type EmuRequest, ok } from "./http.ts";
@@ -145,7 +145,7 @@ function startsWithHeader(content: Uint8Array, language: NotebookLanguage): bool
   return head.startsWith(HEADERS[language]);
 }
 
-/** Where an import lands and as what: the FILE vs NOTEBOOK table of reference §5.1. */
+/** Where an import lands and as what: the FILE vs NOTEBOOK table of docs/databricks-behaviour.md §5.1. */
 function importOutcome(r: ImportRequest): {
   path: string;
   object_type: "FILE" | "NOTEBOOK";

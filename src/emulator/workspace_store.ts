@@ -1,7 +1,7 @@
-// The workspace tree of the fake workspace (reference §5.1): directories, notebooks and files kept in
-// memory, keyed by their canonical path. "/Workspace/Users/x" and "/Users/x" name the same object, as on
-// Databricks (the FUSE path on a cluster is /Workspace/<path>). The routes live in workspace.ts; other
-// modules (the jobs runner) read the tree through the WorkspaceFiles interface.
+// The workspace tree of the fake workspace (docs/databricks-behaviour.md §5.1): directories, notebooks and
+// files kept in memory, keyed by their canonical path. "/Workspace/Users/x" and "/Users/x" name the same
+// object, as on Databricks (the FUSE path on a cluster is /Workspace/<path>). The routes live in
+// workspace.ts; other modules (the jobs runner) read the tree through the WorkspaceFiles interface.
 
 import { createRng, type Rng } from "./random.ts";
 

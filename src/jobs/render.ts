@@ -5,7 +5,7 @@ import type { Finding, PreflightReport, Severity } from "./preflight.ts";
 
 export interface PreflightJson {
   status: "ok" | "PreflightFailed";
-  /** Present when the check failed, as on every dbxr error (design §3.4). */
+  /** Present when the check failed, as on every dbxr error (docs/contract.md §6). */
   error?: "PreflightFailed";
   message: string;
   /** The first fix command of the first error, when there is one. */

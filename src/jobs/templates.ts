@@ -5,7 +5,9 @@
 import type { NodeType } from "../api/clusters.ts";
 import { DbxrError } from "../errors.ts";
 
-/** A `new_cluster` body (reference section 3); fields dbxr does not set pass through untouched. */
+/**
+ * A `new_cluster` body (docs/databricks-behaviour.md §3); fields dbxr does not set pass through untouched.
+ */
 export interface NewClusterSpec {
   spark_version: string;
   num_workers?: number;

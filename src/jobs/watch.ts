@@ -24,7 +24,9 @@ export function isTerminal(r: Run): boolean {
   return jobs.TERMINAL_LIFE_CYCLE.has(r.state?.life_cycle_state ?? "");
 }
 
-/** Success is judged from result_state, never from life_cycle_state alone (reference §4.2). */
+/**
+ * Success is judged from result_state, never from life_cycle_state alone (docs/databricks-behaviour.md §4.2).
+ */
 export function succeeded(r: Run): boolean {
   return r.state?.result_state === "SUCCESS";
 }

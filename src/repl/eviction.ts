@@ -1,5 +1,5 @@
 // A context that is gone (evicted, destroyed, lost in a restart): create a fresh one, re-inject the
-// bootstrap, record it, and tell the caller that a replay is needed (design.md §3.3).
+// bootstrap, record it, and tell the caller that a replay is needed (docs/contract.md §4, ContextEvicted).
 
 import * as commands from "../api/commands.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";

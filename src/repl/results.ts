@@ -1,4 +1,4 @@
-// From a terminal API 1.2 command status to what dbxr records: the derived status (design.md §3.3),
+// From a terminal API 1.2 command status to what dbxr records: the derived status (docs/contract.md §4),
 // the text for .stdout/.stderr, and table/image payloads. Pure.
 
 import type { CommandResults, CommandStatusResponse } from "../api/commands.ts";

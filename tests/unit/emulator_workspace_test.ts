@@ -1,5 +1,6 @@
 // The Workspace API through emulator.handle: the tree, its errors in Databricks' words, and the FILE vs
-// NOTEBOOK outcome of every import form (reference §5.1), the trap of the seed's skill included.
+// NOTEBOOK outcome of every import form (docs/databricks-behaviour.md §5.1), the trap of the seed's skill
+// included.
 
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { T0, type TestEmulator, testEmulator } from "../helpers/emulator.ts";

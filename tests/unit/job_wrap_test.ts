@@ -9,8 +9,8 @@ import JOB_WRAP_SOURCE from "../../src/assets/job_wrap_py.ts";
 
 const WRAP_NAME = "/Workspace/Users/me@example.com/.dbxr/proj/_dbxr_wrap.py";
 
-// Mirrors Databricks' runner (reference section 10.2): read the file in binary, compile it with the
-// workspace path as its file name, exec it with __name__ "__main__" and without __file__.
+// Mirrors Databricks' runner (docs/databricks-behaviour.md §10.2): read the file in binary, compile it with
+// the workspace path as its file name, exec it with __name__ "__main__" and without __file__.
 const HARNESS = `
 import sys
 wrapper, code_name, params = sys.argv[1], sys.argv[2], sys.argv[3:]

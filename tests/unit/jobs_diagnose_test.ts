@@ -15,7 +15,9 @@ const ESC = "\u001b";
 const TRACE_ID = "[Trace ID: 00-0ec742bbbcdc1e38f6f7f0a9a405a7b9-28f79e43e09612e0-00]";
 const SCRIPT = "/Workspace/Users/me@example.com/.dbxr/agent/log_model.py";
 
-/** An IPython 8 traceback as a spark_python_task's error_trace has it (reference section 10.2). */
+/**
+ * An IPython 8 traceback as a spark_python_task's error_trace has it (docs/databricks-behaviour.md §10.2).
+ */
 function ipythonTrace(frames: Array<[string, number, string]>, excType: string, message: string): string {
   const red = (s: string) => `${ESC}[0;31m${s}${ESC}[0m`;
   const green = (s: string) => `${ESC}[0;32m${s}${ESC}[0m`;
@@ -51,7 +53,10 @@ function failedTask(
   };
 }
 
-/** The failure roll-up that Databricks reports for a run whose only task failed (reference 4.2). */
+/**
+ * The failure roll-up that Databricks reports for a run whose only task failed
+ * (docs/databricks-behaviour.md §4.2).
+ */
 function failedRun(...tasks: DiagnoseTask[]): DiagnoseInput {
   return {
     lifeCycleState: "INTERNAL_ERROR",

@@ -4,7 +4,7 @@ export default `"""dbxr emulator: runs one spark_python_task the way a Databrick
 Started by src/emulator/job_process.ts as \`python3 -u -c <this source>\` with the CWD already set to
 the script's directory. Databricks does not run the file as \`python file.py\`: an IPython kernel
 executes a small wrapper that opens the file in binary mode, compile()s it with its /Workspace path
-as the code's filename and exec()s it (reference §10.2). So here:
+as the code's filename and exec()s it (docs/databricks-behaviour.md §10.2). So here:
 
 - the wrapper is compiled as \`~/.ipykernel/<pid>/command--1-<n>\` and is the first frame of every
   traceback; its line 5 is \`del sys\`, line 7 \`with open(filename, "rb") as f:\` and line 8 the exec;
