@@ -47,8 +47,8 @@ export async function consolidateSession(ctx: Ctx, o: ConsolidateOptions) {
         `(${session.steps.length} attempted).`,
       {
         hint: session.steps.length
-          ? "dbxr repl consolidate --include-failed"
-          : "dbxr exec --command CODE --tag TAG",
+          ? `dbxr repl consolidate --include-failed${here}`
+          : `dbxr exec --command CODE --tag TAG${here}`,
         details: { steps_attempted: session.steps.length },
       },
     );
