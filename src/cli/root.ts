@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
+import { llmCommands } from "./llm.ts";
 import { replCommands } from "./repl.ts";
 import { replGroupCommands } from "./repl_group.ts";
 import { ucCommands } from "./uc.ts";
@@ -74,6 +75,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(jobCommands(ctx));
   program.addCommand(workspaceCommands(ctx));
   program.addCommand(ucCommands(ctx));
+  program.addCommand(llmCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
 
