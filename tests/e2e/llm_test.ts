@@ -146,3 +146,38 @@ Deno.test("llm batch: a bad prompts line is InvalidArgument naming the line", as
   assertEquals([r.code, r.json().error], [2, "InvalidArgument"]);
   assertStringIncludes(r.json().message as string, "line 2");
 });
+
+Deno.test("sub_llm_batch of 50 prompts in the REPL under injected 429s: 50 answers in order, usage summed", async () => {
+  await using s = await served();
+  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
+  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
+  const run = (args: string[]) => s.dbxr([...args, "--project-dir", dir]);
+  assertEquals((await run(["create", "--cluster-id", cluster, "--session-name", "llm"])).code, 0);
+  await s.control("POST", "faults", { match: INVOKE, status: 429, retry_after: 1, times: 8 });
+  const code = "import json\n" +
+    "r = sub_llm_batch([f'question {i}' for i in range(50)])\n" +
+    "u = sub_llm_usage()\n" +
+    "print(json.dumps({'n': len(r), 'none': sum(x is None for x in r), 'usage': u}))\n" +
+    "print(json.dumps(r))";
+  const e = await run(["exec", "--command", code, "--tag", "batch", "--timeout", "120"]);
+  assertEquals(e.code, 0, e.stdout);
+  const [summary, answers] = (await Deno.readTextFile(`${dir}/repl_outputs/001_batch.stdout`)).trim().split(
+    "\n",
+  )
+    .map((l) => JSON.parse(l));
+  assertEquals([summary.n, summary.none], [50, 0]);
+  assertEquals(summary.usage.calls, 50);
+  assertEquals(summary.usage.retries, 8);
+  assert(summary.usage.total_tokens > 0);
+  // In input order: each answer is the fake model's reply to its own prompt.
+  const single = await s.dbxr([
+    "llm",
+    "ask",
+    "--endpoint",
+    "default-llm-endpoint",
+    "--prompt",
+    "question 7",
+    "--json",
+  ]);
+  assertEquals(answers[7], single.json().text);
+});
