@@ -1,9 +1,10 @@
 # dbxr REPL bootstrap: `dbxr create` sends this file, as one command, into every new API 1.2
 # execution context (an IPython shell on Databricks and in dbxr's emulator). See README.md here.
 #
-# It defines exactly three names in the user's namespace:
-#   sub_llm(prompt, ...)          one chat completion from a Model Serving endpoint -> str
+# It defines exactly four names in the user's namespace:
+#   sub_llm(prompt, ...)          one chat completion from a Model Serving endpoint -> str (429/5xx retried)
 #   sub_llm_batch(prompts, ...)   many of them on a thread pool -> list[str], in input order
+#   sub_llm_usage(reset=False)    the token usage of those calls so far -> dict
 #   _dbxr                         dbxr's state and its protocol:
 #       _dbxr.output_chunk(offset=0, size=30000)  prints one JSON line with a slice of the copy of the
 #                                 previous command's output (Databricks drops that output when the
@@ -146,7 +147,8 @@ def _dbxr_bootstrap(ns):
     class Dbxr(object):
         """dbxr's state in this execution context. Public: output_chunk(), ping(), status(), version,
         max_bytes (cap of one command's copy), chunk_size (output_chunk's default size), max_chunk (its
-        largest), llm_timeout (seconds per sub_llm request)."""
+        largest), llm_timeout (seconds per sub_llm request), llm_retries (retries of a 429/5xx or a
+        dropped connection), llm_backoff_cap (longest wait between them, seconds)."""
 
         _dbxr_state_class = True
 
@@ -158,6 +160,12 @@ def _dbxr_bootstrap(ns):
             # Raise it only where spark.databricks.driver.maxReplOutputLength is raised.
             self.max_chunk = 36000
             self.llm_timeout = 300.0
+            # sub_llm: retries of a 429/5xx or a dropped connection (each after Retry-After or a backoff),
+            # and the token usage of every call since the bootstrap (sub_llm_usage()).
+            self.llm_retries = 4
+            self.llm_backoff_cap = 30.0
+            self._usage = {"calls": 0, "failed_calls": 0, "retries": 0, "prompt_tokens": 0,
+                           "completion_tokens": 0, "total_tokens": 0}
             # Reentrant: a finalizer or signal handler that prints while this thread holds it must not hang.
             self._lock = threading.RLock()
             self._guard = threading.local()
@@ -327,14 +335,16 @@ def _dbxr_bootstrap(ns):
             text = text[:1000] + "..."
         return text or str(getattr(err, "reason", "") or "no message")
 
-    def content_of(raw, endpoint):
+    def answer_of(raw, endpoint):
+        """(text, usage dict) of a chat answer."""
         __tracebackhide__ = True
         try:
             body = json.loads(raw.decode("utf-8"))
             choice = body["choices"][0]
             if "message" not in choice and isinstance(choice.get("text"), str):
-                return choice["text"]  # a completions-style answer
-            content = choice["message"]["content"]
+                content = choice["text"]  # a completions-style answer
+            else:
+                content = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             shown = raw[:300].decode("utf-8", "replace")
             raise RuntimeError(
@@ -342,12 +352,32 @@ def _dbxr_bootstrap(ns):
             ) from None
         if isinstance(content, list):  # content parts, e.g. [{"type": "text", "text": "..."}]
             parts = [p for p in content if isinstance(p, dict) and p.get("type") == "text"]
-            return "".join(str(p.get("text", "")) for p in parts)
-        return "" if content is None else str(content)
+            content = "".join(str(p.get("text", "")) for p in parts)
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        return ("" if content is None else str(content)), usage
 
-    def invoke(conn, prompt, endpoint, max_tokens, system, temperature):
+    def count(**kw):
+        with state._lock:
+            for k, v in kw.items():
+                try:
+                    state._usage[k] += int(v or 0)
+                except (TypeError, ValueError):
+                    pass
+
+    def retry_delay(attempt, retry_after):
+        import random
+
+        if retry_after is not None:
+            try:
+                return min(float(retry_after), state.llm_backoff_cap) + random.random() * 0.25
+            except ValueError:
+                pass
+        return min(state.llm_backoff_cap, 0.5 * 2 ** (attempt - 1)) * (0.5 + 0.5 * random.random())
+
+    def invoke(conn, prompt, endpoint, max_tokens, system, temperature, timeout=None):
         __tracebackhide__ = True
         import socket
+        import time
         import urllib.error
         import urllib.parse
         import urllib.request
@@ -356,94 +386,136 @@ def _dbxr_bootstrap(ns):
         url = "%s/serving-endpoints/%s/invocations" % (base, urllib.parse.quote(str(endpoint), safe=""))
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": prompt})
-        payload = {"messages": messages, "max_tokens": max_tokens, "temperature": temperature}
-        request = urllib.request.Request(
-            url,
-            data=json.dumps(payload).encode("utf-8"),
-            method="POST",
-            headers={
-                "Authorization": "Bearer " + token,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": "dbxr-bootstrap/" + version,
-            },
-        )
+        payload = json.dumps({"messages": messages, "max_tokens": max_tokens, "temperature": temperature})
         host = (urllib.parse.urlsplit(url).hostname or "").lower()
         if host in ("127.0.0.1", "localhost", "::1"):
             # No proxy can reach this machine's loopback (the emulator).
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         else:
             opener = urllib.request.build_opener()
-        timeout = state.llm_timeout
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as e:
-            message = "sub_llm: endpoint %r returned HTTP %d: %s" % (endpoint, e.code, http_detail(e))
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            if isinstance(reason, socket.timeout) or isinstance(e, socket.timeout):
-                message = "sub_llm: endpoint %r did not answer within %g s" % (endpoint, timeout)
+        timeout = state.llm_timeout if timeout is None else float(timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            request = urllib.request.Request(
+                url,
+                data=payload.encode("utf-8"),
+                method="POST",
+                headers={
+                    "Authorization": "Bearer " + token,
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "User-Agent": "dbxr-bootstrap/" + version,
+                },
+            )
+            retry_after = None
+            try:
+                with opener.open(request, timeout=timeout) as response:
+                    raw = response.read()
+            except urllib.error.HTTPError as e:
+                retryable = e.code == 429 or 500 <= e.code <= 599
+                retry_after = e.headers.get("Retry-After") if e.headers is not None else None
+                message = "sub_llm: endpoint %r returned HTTP %d: %s" % (endpoint, e.code, http_detail(e))
+            except (urllib.error.URLError, OSError) as e:
+                reason = getattr(e, "reason", e)
+                if isinstance(reason, socket.timeout) or isinstance(e, socket.timeout):
+                    # Not retried: the model may still be writing that long answer.
+                    retryable = False
+                    message = "sub_llm: endpoint %r did not answer within %g s" % (endpoint, timeout)
+                else:
+                    # A dropped or reset connection is worth another try; nothing listening is not.
+                    retryable = not isinstance(reason, ConnectionRefusedError)
+                    message = "sub_llm: cannot reach endpoint %r at %s: %s" % (endpoint, url, reason)
             else:
-                message = "sub_llm: cannot reach endpoint %r at %s: %s" % (endpoint, url, reason)
-        else:
-            return content_of(raw, endpoint)
-        raise RuntimeError(message)  # outside the except blocks: no chained urllib traceback
+                text, usage = answer_of(raw, endpoint)
+                count(
+                    calls=1,
+                    prompt_tokens=usage.get("prompt_tokens"),
+                    completion_tokens=usage.get("completion_tokens"),
+                    total_tokens=usage.get("total_tokens"),
+                )
+                return text
+            if not retryable or attempt > int(state.llm_retries):
+                count(calls=1, failed_calls=1)
+                if attempt > 1:
+                    message += " (after %d attempts)" % attempt
+                raise RuntimeError(message)  # outside the except blocks: no chained urllib traceback
+            count(retries=1)
+            time.sleep(retry_delay(attempt, retry_after))
 
-    def sub_llm(prompt, endpoint="default-llm-endpoint", max_tokens=1024, system="", temperature=0.0):
+    def sub_llm(prompt, endpoint="default-llm-endpoint", max_tokens=1024, system="", temperature=0.0, timeout=None):
         """One chat completion from a Databricks Model Serving endpoint; returns its text.
 
         POSTs {"messages": [system (when given), user], "max_tokens", "temperature"} to
         <workspace>/serving-endpoints/<endpoint>/invocations with this context's own token, and
-        returns choices[0].message.content. No tools, no retries. An HTTP error raises RuntimeError
-        with the status and the server's message; the request times out after _dbxr.llm_timeout
-        seconds (300 by default)."""
+        returns choices[0].message.content. A 429 or 5xx answer, or a dropped connection, is retried
+        (_dbxr.llm_retries times, after Retry-After or an exponential backoff); then, or on any other
+        HTTP error, RuntimeError names the endpoint, the status and the server's message. Each request
+        times out after `timeout` seconds (default _dbxr.llm_timeout, 300). Token usage adds up in
+        sub_llm_usage()."""
         __tracebackhide__ = True  # IPython leaves dbxr's frames out of the traceback
-        return invoke(connection(), prompt, endpoint, max_tokens, system, temperature)
+        return invoke(connection(), prompt, endpoint, max_tokens, system, temperature, timeout)
 
     def sub_llm_batch(
-        prompts, endpoint="default-llm-endpoint", max_tokens=1024, system="", temperature=0.0, max_workers=8
+        prompts,
+        endpoint="default-llm-endpoint",
+        max_tokens=1024,
+        system="",
+        temperature=0.0,
+        max_workers=8,
+        on_error="raise",
+        timeout=None,
     ):
         """sub_llm() over many prompts on a pool of max_workers threads; returns the texts in the order
-        of the prompts.
+        of the prompts, each call retried as sub_llm retries.
 
-        Fails fast: the first call that fails raises RuntimeError("sub_llm_batch: prompts[i] failed:
-        ...") chained to its cause; calls not yet started are cancelled, and the exception carries
-        .index (i) and .results (the texts finished so far, None elsewhere)."""
+        Every prompt is asked, even when some fail. on_error="none" puts None where a call failed;
+        on_error="raise" (the default) then raises RuntimeError("sub_llm_batch: K of N prompts
+        failed; first: prompts[i]: ...") whose .results holds the texts (None where failed), .errors
+        maps each failed index to its message, and .index is the first failed index."""
         __tracebackhide__ = True
-        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+        from concurrent.futures import ThreadPoolExecutor
 
+        if on_error not in ("raise", "none"):
+            raise ValueError('sub_llm_batch: on_error must be "raise" or "none", not %r' % (on_error,))
         prompts = list(prompts)
         results = [None] * len(prompts)
         if not prompts:
             return results
         conn = connection()
         workers = len(prompts) if max_workers is None else max(1, min(int(max_workers), len(prompts)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sub_llm")
-        try:
-            index = {
-                pool.submit(invoke, conn, p, endpoint, max_tokens, system, temperature): i
-                for i, p in enumerate(prompts)
-            }
-            pending = set(index)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for f in sorted(done, key=index.get):
-                    i = index[f]
-                    err = f.exception()
-                    if err is not None:
-                        failure = RuntimeError("sub_llm_batch: prompts[%d] failed: %s" % (i, err))
-                        failure.index, failure.results = i, results
-                        raise failure from err
+        errors = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sub_llm") as pool:
+            futures = [
+                pool.submit(invoke, conn, p, endpoint, max_tokens, system, temperature, timeout) for p in prompts
+            ]
+            for i, f in enumerate(futures):
+                err = f.exception()
+                if err is None:
                     results[i] = f.result()
-        finally:
-            try:
-                pool.shutdown(wait=False, cancel_futures=True)
-            except TypeError:  # Python < 3.9
-                pool.shutdown(wait=False)
+                else:
+                    errors[i] = str(err)
+        if errors and on_error == "raise":
+            first = min(errors)
+            failure = RuntimeError(
+                "sub_llm_batch: %d of %d prompts failed; first: prompts[%d]: %s"
+                % (len(errors), len(prompts), first, errors[first])
+            )
+            failure.index, failure.results, failure.errors = first, results, errors
+            raise failure
         return results
 
-    for f in (sub_llm, sub_llm_batch):
+    def sub_llm_usage(reset=False):
+        """Token usage of the sub_llm calls in this context since the bootstrap (or the last reset):
+        {"calls", "failed_calls", "retries", "prompt_tokens", "completion_tokens", "total_tokens"}."""
+        with state._lock:
+            out = dict(state._usage)
+            if reset:
+                for k in state._usage:
+                    state._usage[k] = 0
+        return out
+
+    for f in (sub_llm, sub_llm_batch, sub_llm_usage):
         f.__qualname__ = f.__name__
         f.__module__ = "__main__"
 
@@ -460,6 +532,7 @@ def _dbxr_bootstrap(ns):
     ns["_dbxr"] = state
     ns["sub_llm"] = sub_llm
     ns["sub_llm_batch"] = sub_llm_batch
+    ns["sub_llm_usage"] = sub_llm_usage
 
 
 try:

@@ -8,7 +8,9 @@ import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
+import { llmCommands } from "./llm.ts";
 import { replCommands } from "./repl.ts";
+import { replGroupCommands } from "./repl_group.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
 
@@ -68,10 +70,12 @@ export function buildProgram(ctx: Ctx): Command {
 
   program.addCommand(findClusterCommand(ctx));
   for (const c of replCommands(ctx)) program.addCommand(c);
+  program.addCommand(replGroupCommands(ctx));
   program.addCommand(clusterCommands(ctx));
   program.addCommand(jobCommands(ctx));
   program.addCommand(workspaceCommands(ctx));
   program.addCommand(ucCommands(ctx));
+  program.addCommand(llmCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
 

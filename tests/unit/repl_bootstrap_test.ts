@@ -110,7 +110,7 @@ Deno.test("protocol helpers: the follow-up command, its JSON line and the ping",
   assertEquals(parsePing(""), null);
 });
 
-Deno.test("the bootstrap prints nothing, adds only _dbxr, sub_llm and sub_llm_batch, and can be sent again", async () => {
+Deno.test("the bootstrap prints nothing, adds only _dbxr, sub_llm, sub_llm_batch and sub_llm_usage, and can be sent again", async () => {
   await withContext(async (ctx) => {
     const before: string[] = JSON.parse(await text(ctx, NAMES));
     const t0 = performance.now();
@@ -118,7 +118,7 @@ Deno.test("the bootstrap prints nothing, adds only _dbxr, sub_llm and sub_llm_ba
     const injectMs = performance.now() - t0;
     const after: string[] = JSON.parse(await text(ctx, NAMES));
     const added = after.filter((n) => !before.includes(n) && !IPYTHON_HISTORY.test(n));
-    assertEquals(added.sort(), ["_dbxr", "sub_llm", "sub_llm_batch"]);
+    assertEquals(added.sort(), ["_dbxr", "sub_llm", "sub_llm_batch", "sub_llm_usage"]);
     assertEquals(before.filter((n) => !after.includes(n)), []);
 
     assertEquals(parsePing(await text(ctx, PING_COMMAND)), BOOTSTRAP_VERSION, "_dbxr.version");
@@ -324,6 +324,7 @@ function fakeServing() {
   const seen: Seen[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  const flakyCalls = new Map<string, number>();
   const closing = new AbortController();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const path = new URL(req.url).pathname;
@@ -337,6 +338,17 @@ function fakeServing() {
       );
     }
     const user: string = body.messages.at(-1).content;
+    const flaky = /flaky=(\d+)/.exec(user);
+    if (flaky) {
+      const n = (flakyCalls.get(user) ?? 0) + 1;
+      flakyCalls.set(user, n);
+      if (n <= Number(flaky[1])) {
+        return Response.json({ error_code: "REQUEST_LIMIT_EXCEEDED", message: "slow down" }, {
+          status: n % 2 ? 429 : 503,
+          headers: { "retry-after": "0" },
+        });
+      }
+    }
     if (user.includes("fail")) {
       return Response.json({ error_code: "INTERNAL_ERROR", message: "model crashed" }, { status: 500 });
     }
@@ -435,22 +447,48 @@ Deno.test("sub_llm and sub_llm_batch call the serving endpoint with the context'
         },
       );
 
-      await t.step("a batch fails fast, naming the prompt, with .index and .results", async () => {
-        const { summary } = await failing(ctx, "sub_llm_batch(['a', 'b', 'fail c', 'd'], endpoint='echo')");
-        assertEquals(
-          summary,
-          "RuntimeError: sub_llm_batch: prompts[2] failed: sub_llm: endpoint 'echo' returned HTTP 500: " +
-            "INTERNAL_ERROR: model crashed",
-        );
-        assertEquals(
-          await text(
-            ctx,
-            "try:\n    sub_llm_batch(['fail a', 'delay=10 b'], endpoint='echo', max_workers=1)\n" +
-              "except RuntimeError as e:\n    print(e.index, e.results, type(e.__cause__).__name__)",
-          ),
-          "0 [None, None] RuntimeError",
-        );
+      await t.step("429/503 with Retry-After are retried; usage adds up in sub_llm_usage()", async () => {
+        assertEquals(await text(ctx, "_ = sub_llm_usage(reset=True)"), "");
+        assertEquals(await text(ctx, "print(sub_llm('flaky=2 x', endpoint='echo'))"), "echo: flaky=2 x");
+        const usage = JSON.parse(await text(ctx, "print(__import__('json').dumps(sub_llm_usage()))"));
+        assertEquals(usage, {
+          calls: 1,
+          failed_calls: 0,
+          retries: 2,
+          prompt_tokens: 1,
+          completion_tokens: 1,
+          total_tokens: 2,
+        });
       });
+
+      await t.step(
+        "a batch asks every prompt, keeps the order, and then raises (or gives None)",
+        async () => {
+          assertEquals(await text(ctx, "_dbxr.llm_backoff_cap = 0.01"), "");
+          const { summary } = await failing(ctx, "sub_llm_batch(['a', 'b', 'fail c', 'd'], endpoint='echo')");
+          assertEquals(
+            summary,
+            "RuntimeError: sub_llm_batch: 1 of 4 prompts failed; first: prompts[2]: sub_llm: endpoint 'echo' " +
+              "returned HTTP 500: INTERNAL_ERROR: model crashed (after 5 attempts)",
+          );
+          assertEquals(
+            await text(
+              ctx,
+              "try:\n    sub_llm_batch(['fail a', 'b'], endpoint='echo', max_workers=1)\n" +
+                "except RuntimeError as e:\n    print(e.index, e.results, sorted(e.errors))",
+            ),
+            "0 [None, 'echo: b'] [0]",
+          );
+          assertEquals(
+            await text(
+              ctx,
+              "print(sub_llm_batch(['x', 'fail y', 'flaky=1 z'], endpoint='echo', on_error='none'))",
+            ),
+            "['echo: x', None, 'echo: flaky=1 z']",
+          );
+          assertEquals(await text(ctx, "_dbxr.llm_backoff_cap = 30.0"), "");
+        },
+      );
 
       await t.step("a request that outlives _dbxr.llm_timeout raises a timeout error", async () => {
         const started = performance.now();
