@@ -1,6 +1,8 @@
 // The one error type of dbxr. Everything below main.ts throws DbxrError; main.ts prints it as one
 // JSON object and exits with the code of design.md section 3.4.
 
+import { redactText } from "./api/redact.ts";
+
 export const EXIT_CODES = {
   // 1: the remote work failed
   Error: 1,
@@ -100,7 +102,8 @@ export function toDbxrError(e: unknown): DbxrError {
   if (e instanceof Deno.errors.NotCapable || (e instanceof Error && e.name === "NotCapable")) {
     return new DbxrError("HostNotAllowed", (e as Error).message, { cause: e });
   }
-  const message = e instanceof Error ? e.message : String(e);
+  // An unexpected error may quote what it choked on (fetch quotes a whole invalid header): redact it.
+  const message = redactText(e instanceof Error ? e.message : String(e));
   return new DbxrError("Error", `internal error: ${message}`, {
     details: { kind: e instanceof Error ? e.name : typeof e },
     cause: e,
