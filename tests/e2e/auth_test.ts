@@ -114,6 +114,20 @@ Deno.test("a dropped connection on a start POST is not retried: NetworkError (ex
   assertEquals(counts["POST /api/2.1/clusters/start"], 1);
 });
 
+Deno.test("a host where nothing listens: NetworkError (exit 7) after a few quick attempts, not a minute", async () => {
+  await using s = await served();
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const r = await s.dbxr(["cluster", "list", "--debug"], {
+    env: { DATABRICKS_HOST: `http://127.0.0.1:${port}` },
+  });
+  assertEquals(r.code, 7, r.stdout);
+  assertEquals(r.json().error, "NetworkError");
+  const attempts = (r.stderr.match(/> GET \/api\/2\.1\/clusters\/list/g) ?? []).length;
+  assert(attempts >= 2 && attempts <= 4, `${attempts} attempts:\n${r.stderr}`);
+});
+
 Deno.test("--debug traces requests on stderr without the token", async () => {
   await using s = await served();
   const r = await s.dbxr(["cluster", "list", "--debug"]);
