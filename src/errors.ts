@@ -1,6 +1,9 @@
 // The one error type of dbxr. Everything below main.ts throws DbxrError; main.ts prints it as one
 // JSON object and exits with the code of docs/contract.md §6.
 
+import { redactText } from "./api/redact.ts";
+import { shellQuote } from "./shell.ts";
+
 export const EXIT_CODES = {
   // 1: the remote work failed
   Error: 1,
@@ -100,9 +103,43 @@ export function toDbxrError(e: unknown): DbxrError {
   if (e instanceof Deno.errors.NotCapable || (e instanceof Error && e.name === "NotCapable")) {
     return new DbxrError("HostNotAllowed", (e as Error).message, { cause: e });
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const local = localFileError(e);
+  if (local) return local;
+  // An unexpected error may quote what it choked on (fetch quotes a whole invalid header): redact it.
+  const message = redactText(e instanceof Error ? e.message : String(e));
   return new DbxrError("Error", `internal error: ${message}`, {
     details: { kind: e instanceof Error ? e.name : typeof e },
     cause: e,
   });
+}
+
+/** Local file-system failures that the user can fix, and how to say them. */
+const LOCAL_FILE_PROBLEMS: Array<[string, string]> = [
+  ["NotADirectory", "a part of this path is a file, not a directory"],
+  ["IsADirectory", "is a directory, not a file"],
+  ["PermissionDenied", "permission denied"],
+  ["AlreadyExists", "already exists"],
+  ["FilesystemLoop", "too many levels of symbolic links"],
+];
+
+/**
+ * A local file error (a file given as --project-dir, repl_outputs being a file, an unwritable folder) as the
+ * usage error that it is (exit 2), naming the path that Deno names; undefined for anything else.
+ */
+export function localFileError(e: unknown): DbxrError | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const problem = LOCAL_FILE_PROBLEMS.find(([name]) => e.name === name);
+  if (!problem) return undefined;
+  const path = /'([^']+)'\s*$/.exec(e.message)?.[1];
+  return new DbxrError(
+    "InvalidArgument",
+    path
+      ? `${path}: ${problem[1]} (${e.message.replace(/:\s*\w+ '[^']+'\s*$/, "")})`
+      : `${problem[1]}: ${e.message}`,
+    {
+      hint: path ? `ls -ld ${shellQuote(path)}` : undefined,
+      details: { kind: e.name, ...(path ? { path } : {}) },
+      cause: e,
+    },
+  );
 }

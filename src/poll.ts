@@ -45,10 +45,14 @@ export interface PollOptions {
  * Calls check() until it reports done or the timeout passes. The first check happens at once.
  * A timeout is an outcome, not an error: callers decide what "still running" means.
  * An aborted signal rejects with its reason.
+ *
+ * The timeout holds even when one check hangs (a status request that takes 15 s against a 3 s
+ * --timeout): check gets a signal that aborts at the deadline, and poll answers "not done" then without
+ * waiting for it. A check that throws after the deadline has passed counts as "not done" as well.
  */
 export async function poll<T>(
   ctx: Pick<Ctx, "now" | "sleep">,
-  check: () => Promise<PollStep<T>>,
+  check: (deadline: AbortSignal) => Promise<PollStep<T>>,
   opts: PollOptions,
 ): Promise<PollOutcome<T>> {
   const start = ctx.now();
@@ -59,8 +63,9 @@ export async function poll<T>(
     opts.signal?.throwIfAborted();
     polls++;
     const asked = ctx.now();
-    const step = await check();
+    const step = await checkBefore(check, start + opts.timeoutMs - asked, opts.signal);
     const now = ctx.now();
+    if (step === EXPIRED) return { done: false, elapsedMs: now - start, polls };
     if (step.done) return { done: true, value: step.value, elapsedMs: now - start, polls };
     if (step.progress !== undefined && step.progress !== lastProgress) {
       lastProgress = step.progress;
@@ -72,5 +77,37 @@ export async function poll<T>(
     // delay, so that a slow round trip does not add to the time between a command ending and our noticing.
     const delay = Math.max(0, opts.schedule(now - origin) - (now - asked));
     await ctx.sleep(Math.min(delay, left), opts.signal);
+  }
+}
+
+const EXPIRED = Symbol("expired");
+
+/**
+ * One check, cut off after leftMs of real time. A real timer, not ctx.sleep: test clocks advance when
+ * slept on, which would expire every check at once.
+ */
+async function checkBefore<T>(
+  check: (deadline: AbortSignal) => Promise<PollStep<T>>,
+  leftMs: number,
+  signal: AbortSignal | undefined,
+): Promise<PollStep<T> | typeof EXPIRED> {
+  const deadline = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<typeof EXPIRED>((resolve) => {
+    timer = setTimeout(() => {
+      deadline.abort(new DOMException("the wait's timeout passed", "TimeoutError"));
+      resolve(EXPIRED);
+    }, Math.max(0, leftMs));
+  });
+  const running = check(signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal);
+  try {
+    return await Promise.race([running, expired]);
+  } catch (e) {
+    if (deadline.signal.aborted && !signal?.aborted) return EXPIRED;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    // Whatever the abandoned check does later (it was told to stop) is no longer anyone's business.
+    running.catch(() => {});
   }
 }

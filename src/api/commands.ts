@@ -47,7 +47,7 @@ export function contextStatus(
   clusterId: string,
   contextId: string,
   signal?: AbortSignal,
-): Promise<{ id: string; status: ContextStatus }> {
+): Promise<{ id: string; status: ContextStatus; emulator_error?: string }> {
   return client.get("/api/1.2/contexts/status", { clusterId, contextId }, { signal });
 }
 

@@ -267,6 +267,7 @@ export async function loadConfig(
  * silent pick (docs/contract.md §9). Partial leftovers (a lone client_id) do not count.
  */
 export function validateConfig(r: ConfigResolution): void {
+  checkCredentialText(r);
   const c = r.config;
   if (c.auth_type) return;
   const methods: Array<[string, ConfigField[]]> = [
@@ -291,6 +292,38 @@ export function validateConfig(r: ConfigResolution): void {
       },
     },
   );
+}
+
+/** Fields that end up inside an HTTP header (Authorization, or Basic for the OAuth token call). */
+const HEADER_FIELDS: readonly ConfigField[] = ["token", "client_id", "client_secret"];
+
+/**
+ * A credential with a line break or another control character (a pasted token with its newline, a
+ * Windows-edited file) cannot go into a header; fetch would refuse it with an error that quotes the whole
+ * header. Say which variable or profile key is wrong, never its value.
+ */
+export function checkCredentialText(r: ConfigResolution): void {
+  for (const f of HEADER_FIELDS) {
+    const value = r.config[f];
+    // deno-lint-ignore no-control-regex
+    if (value === undefined || !/[\x00-\x1f\x7f]|[^\x00-\xff]/.test(value)) continue;
+    const source = r.sources[f];
+    const spec = FIELD_SPECS.find((s) => s.name === f);
+    const where = source?.startsWith("profile:")
+      ? `${f} in profile ${source.slice("profile:".length)} of ${r.configFile}`
+      : spec && "env" in spec
+      ? spec.env
+      : f;
+    throw new DbxrError(
+      "AuthError",
+      `${where} contains a line break, a control character or a non-Latin-1 character, so it cannot be ` +
+        "sent in an HTTP header; set it again without them (the value is not shown)",
+      {
+        hint: describeHint(r.profile),
+        details: { field: f, source: source ?? "unknown", ...(r.profile ? { profile: r.profile } : {}) },
+      },
+    );
+  }
 }
 
 /**

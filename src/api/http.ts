@@ -371,6 +371,9 @@ export function errorCodeFor(
 ): ErrorCode {
   const code = parsed.errorCode;
   if (status === 401 || code === "UNAUTHENTICATED") return "AuthError";
+  // Databricks answers a token it no longer accepts with 403, not 401: that is a credentials problem
+  // (fix the token), not a missing permission (ask an admin).
+  if (status === 403 && STALE_TOKEN_MESSAGE.test(parsed.message)) return "AuthError";
   if (status === 403 || code === "PERMISSION_DENIED") return "PermissionDenied";
   if (status === 404 || code === "RESOURCE_DOES_NOT_EXIST" || code === "NOT_FOUND") return "NotFound";
   if (
@@ -588,10 +591,10 @@ export class ApiClient {
 function isStaleToken(res: RawResponse): boolean {
   if (res.status === 401) return true;
   if (res.status !== 403) return false;
-  return /invalid access token|token is expir|token expired/i.test(
-    parseErrorBody(403, res.statusText, res.text).message,
-  );
+  return STALE_TOKEN_MESSAGE.test(parseErrorBody(403, res.statusText, res.text).message);
 }
+
+const STALE_TOKEN_MESSAGE = /invalid access token|token is expir|token expired/i;
 
 function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T {
   if (opts.responseType === "bytes") return (res.bytes ?? new Uint8Array()) as T;

@@ -13,6 +13,11 @@ export interface RetryPolicy {
   capMs: number;
   /** Largest wait that a Retry-After header may ask for. */
   retryAfterCapMs: number;
+  /**
+   * Total time for retrying a refused connection. Nothing listens there (a stopped emulator, a wrong host or
+   * port): a blip clears in a second, an outage does not, so say so within ~2 s instead of a minute.
+   */
+  refusedBudgetMs: number;
 }
 
 /**
@@ -25,7 +30,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseMs: 500,
   capMs: 10_000,
   retryAfterCapMs: 30_000,
+  refusedBudgetMs: 2_000,
 };
+
+const REFUSED = /connection refused|ECONNREFUSED|os error 111|os error 10061/i;
 
 export type AttemptOutcome =
   | { kind: "http"; status: number; errorCode?: string; message?: string; retryAfter?: string | null }
@@ -121,8 +129,11 @@ export function decideRetry(input: RetryInput, policy: RetryPolicy, random: () =
   } else {
     delayMs = backoffMs(input.attempt, policy, random);
   }
-  if (input.elapsedMs + delayMs > policy.budgetMs) {
-    return { retry: false, reason: `retry budget of ${Math.round(policy.budgetMs / 1000)} s spent` };
+  const budgetMs = o.kind === "network" && o.phase === "connect" && REFUSED.test(o.error)
+    ? Math.min(policy.budgetMs, policy.refusedBudgetMs)
+    : policy.budgetMs;
+  if (input.elapsedMs + delayMs > budgetMs) {
+    return { retry: false, reason: `retry budget of ${Math.round(budgetMs / 1000)} s spent` };
   }
   return { retry: true, delayMs, reason: why };
 }

@@ -10,11 +10,13 @@
 #
 # It is exec()ed without __file__ itself, so it must never use it. Plain python3 (3.8+), standard library.
 
+import atexit
 import hashlib
 import importlib
 import os
 import runpy
 import shutil
+import tempfile
 import sys
 
 _DBXR_PREFIX = "dbxr --wrap"
@@ -117,8 +119,33 @@ def _dbxr_main(argv, namespace):
         sys.stderr.flush()
         raise SystemExit(2)
 
-    local_root = opts.get("local_dir") or "/tmp/dbxr_job_" + hashlib.sha256(root.encode("utf-8")).hexdigest()[:12]
+    # The default copy is this run's own (two runs of one tree on one cluster never share it) and is
+    # removed when the script ends (leaving /tmp as it was); a --dbxr-local-dir that the user chose is kept.
+    own_copy = "local_dir" not in opts
+    if own_copy:
+        local_root = tempfile.mkdtemp(
+            prefix="dbxr_job_" + hashlib.sha256(root.encode("utf-8")).hexdigest()[:12] + "_", dir="/tmp"
+        )
+    else:
+        local_root = opts["local_dir"]
     local_root = os.path.normpath(os.path.abspath(local_root))
+    try:
+        _dbxr_run(root, script, local_root, user_args, namespace)
+    except BaseException:
+        # The traceback about to be printed reads its source lines from the copy: remove it at exit,
+        # after Python has shown the error.
+        if own_copy:
+            atexit.register(shutil.rmtree, local_root, True)
+        raise
+    if own_copy:
+        try:
+            os.chdir("/")
+        except OSError:
+            pass
+        shutil.rmtree(local_root, ignore_errors=True)
+
+
+def _dbxr_run(root, script, local_root, user_args, namespace):
     sys.stderr.write("%s: running %s from %s\n" % (_DBXR_PREFIX, script, local_root))
     sys.stderr.flush()
     if not os.path.isdir(root):

@@ -1,5 +1,6 @@
 // The seed's REPL commands: create, exec, await, cancel, destroy, status. They print JSON always.
 
+import { shellQuote } from "../shell.ts";
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
@@ -134,16 +135,34 @@ export function replCommands(ctx: Ctx): Command[] {
  * directory, then the project dir), or `-` for stdin.
  */
 async function readCode(ctx: Ctx, value: string, projectDir?: string): Promise<string> {
-  if (value === "-") return await ctx.readStdin();
+  if (value === "-") {
+    const code = await ctx.readStdin();
+    if (code.trim() === "") {
+      throw new DbxrError("InvalidArgument", "--command - read nothing from stdin: there is no code to run", {
+        hint: "echo 'print(1)' | dbxr exec --command - --tag first",
+      });
+    }
+    return code;
+  }
   if (value.startsWith("@") && !value.includes("\n")) {
     const path = value.slice(1);
+    if (path.trim() === "") {
+      throw new DbxrError("InvalidArgument", "--command @ needs a file name: --command @FILE", {
+        hint: "dbxr exec --command @step.py --tag step",
+      });
+    }
     const candidates = [path, ...(projectDir && !path.startsWith("/") ? [`${projectDir}/${path}`] : [])];
     for (const p of candidates) {
-      const text = await ctx.readTextFile(p);
+      let text: string | undefined;
+      try {
+        text = await ctx.readTextFile(p);
+      } catch (e) {
+        throw unreadableCommandFile(p, e);
+      }
       if (text !== undefined) return text;
     }
     throw new DbxrError("FileNotFound", `Command file not found: ${path}`, {
-      hint: `ls ${path}`,
+      hint: `ls ${shellQuote(path)}`,
       details: { path },
     });
   }
@@ -151,4 +170,19 @@ async function readCode(ctx: Ctx, value: string, projectDir?: string): Promise<s
     throw new DbxrError("InvalidArgument", "--command is empty", { hint: "dbxr exec --help" });
   }
   return value;
+}
+
+/** A command file that exists but cannot be read as text: a directory, no permission, not UTF-8. */
+function unreadableCommandFile(path: string, e: unknown): DbxrError {
+  const why = e instanceof Deno.errors.IsADirectory || (e as Error)?.message?.includes("Is a directory")
+    ? "is a directory, not a file"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "cannot be read (permission denied)"
+    : e instanceof TypeError
+    ? "is not UTF-8 text"
+    : `cannot be read (${(e as Error)?.message ?? e})`;
+  return new DbxrError("InvalidArgument", `Command file ${path} ${why}`, {
+    hint: "dbxr exec --command @FILE --tag TAG, with FILE a text file",
+    details: { path },
+  });
 }

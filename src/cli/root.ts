@@ -3,6 +3,7 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
+import { redactText } from "../api/redact.ts";
 import { DbxrError, toDbxrError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
@@ -112,7 +113,7 @@ export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Pr
     } else {
       const err = toDbxrError(e);
       if (err.code === "Error" && err.cause instanceof Error) {
-        ctx.out.debug(err.cause.stack ?? String(err.cause));
+        ctx.out.debug(redactText(err.cause.stack ?? String(err.cause)));
       }
       ctx.out.error(err);
     }

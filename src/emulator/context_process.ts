@@ -72,6 +72,8 @@ export interface ContextProcess {
   readonly alive: boolean;
   /** Last submit or completion time, for least-recently-used eviction. */
   readonly lastUsedAt: number;
+  /** Why the host never became ready (no python3, no IPython, a crash at start); null otherwise. */
+  readonly startError: string | null;
   /** Resolves when the process has exited and its pipes are closed; never rejects. */
   readonly closed: Promise<void>;
   /** Queues a command behind the running one. */
@@ -120,6 +122,7 @@ const REMEMBERED_COMMANDS = 1000;
 class Context implements ContextProcess {
   state: ContextState = "Pending";
   lastUsedAt: number;
+  startError: string | null = null;
   readonly ready: Promise<StartOutcome>;
   readonly closed: Promise<void>;
   #resolveReady!: (o: StartOutcome) => void;
@@ -385,6 +388,7 @@ class Context implements ContextProcess {
   #failReady(message: string): void {
     if (this.#readySettled) return;
     this.#readySettled = true;
+    this.startError = message;
     this.#resolveReady({ ok: false, message });
   }
 }

@@ -130,7 +130,7 @@ export class ContextStore {
     private readonly spawn: (o: SpawnContextOptions) => ContextProcess = spawnContext,
   ) {
     // Not reset with the workspace: an id from before a reset must never name a new context.
-    this.#ids = createRng(state.settings.seed, "contexts");
+    this.#ids = createRng(state.settings.idSeed, "contexts");
     this.#unsubscribe = [
       state.events.on("clusterStopped", (e) => this.#dropCluster(e.clusterId, e.at)),
       state.events.on("reset", (e) => {

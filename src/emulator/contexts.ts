@@ -144,7 +144,10 @@ export function contextsModule(
       router.get("/api/1.2/contexts/status", (req) => {
         const p = queryParams(req);
         const entry = store.lookup(str(p, "clusterId"), str(p, "contextId"));
-        return ok({ id: entry.id, status: entry.proc.state });
+        // Databricks answers only id and status; the emulator adds why its python3 never became ready
+        // (no IPython, say), since that is the emulator's set-up and not the user's code.
+        const why = entry.proc.state === "Error" ? entry.proc.startError : null;
+        return ok({ id: entry.id, status: entry.proc.state, ...(why ? { emulator_error: why } : {}) });
       });
       router.post("/api/1.2/contexts/destroy", async (req) => {
         const p = await bodyParams(req);

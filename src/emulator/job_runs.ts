@@ -183,7 +183,7 @@ export class RunStore {
     private readonly state: EmulatorState,
     private readonly spawn: (o: TaskProcessOptions) => TaskProcess = spawnTaskProcess,
   ) {
-    this.#rng = createRng(state.settings.seed, "job-runs");
+    this.#rng = createRng(state.settings.idSeed, "job-runs");
     this.#seedIds();
     this.#unsubscribe = [
       state.events.on("clusterStopped", (e) => this.#clusterStopped(e.clusterId)),

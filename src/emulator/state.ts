@@ -50,6 +50,12 @@ export interface EmulatorOptions {
 
 export interface Settings {
   seed: number;
+  /**
+   * The seed of ids that outlive the emulator in the user's files (job run ids, context ids): the pinned
+   * seed, else a random one, so that a restarted emulator never hands out an id that a project folder
+   * already holds (job_outputs/<run_id>/ of the last session).
+   */
+  idSeed: number;
   timeScale: number;
   latencyMs: number;
   maxContexts: number;
@@ -91,6 +97,7 @@ export function resolveSettings(opts: EmulatorOptions): Settings {
   }
   return {
     seed,
+    idSeed: opts.seed ?? randomSeed(),
     timeScale: positive("timeScale", opts.timeScale, 1),
     latencyMs: positive("latencyMs", opts.latencyMs, 0, true),
     maxContexts,

@@ -1,5 +1,6 @@
 // dbxr job run: check, upload, submit, watch, collect, explain. The seed's job-runner guide as one command.
 
+import { getClusterOrThrow } from "../clusters/start.ts";
 import * as clusters from "../api/clusters.ts";
 import type { Connection } from "../api/connect.ts";
 import * as jobs from "../api/jobs.ts";
@@ -93,7 +94,7 @@ export async function runJob(
     newCluster = built.spec;
     sparkVersion = String(newCluster.spark_version ?? "");
   } else {
-    const c = await clusters.get(client, existing);
+    const c = await getClusterOrThrow(client, existing);
     sparkVersion = c.spark_version;
     existingAccessMode = c.data_security_mode;
   }

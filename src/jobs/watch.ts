@@ -6,7 +6,7 @@ import type { ApiClient } from "../api/http.ts";
 import type { Ctx } from "../ctx.ts";
 import { isDbxrError } from "../errors.ts";
 import { poll, slowSchedule } from "../poll.ts";
-import { writeFileAtomic } from "../session/atomic.ts";
+import { writeFileKeepingOthers } from "../session/atomic.ts";
 import { stripAnsi } from "../session/outputs.ts";
 import { diagnose, type Diagnosis } from "./diagnose.ts";
 
@@ -118,17 +118,19 @@ export async function collectOutputs(
     let logFile: string | null = null;
     let logsBytes = 0;
     if (out.logs !== undefined) {
-      logFile = `${dir}/${safeKey}.log`;
       const bytes = new TextEncoder().encode(out.logs);
       logsBytes = bytes.length;
       await Deno.mkdir(`${projectDir}/${dir}`, { recursive: true });
-      await writeFileAtomic(`${projectDir}/${logFile}`, bytes);
+      logFile = await writeFileKeepingOthers(projectDir, `${dir}/${safeKey}.log`, bytes);
     }
     let traceFile: string | null = null;
     if (out.error_trace) {
-      traceFile = `${dir}/${safeKey}.error_trace.txt`;
       await Deno.mkdir(`${projectDir}/${dir}`, { recursive: true });
-      await writeFileAtomic(`${projectDir}/${traceFile}`, stripAnsi(out.error_trace));
+      traceFile = await writeFileKeepingOthers(
+        projectDir,
+        `${dir}/${safeKey}.error_trace.txt`,
+        stripAnsi(out.error_trace),
+      );
     }
     tasks.push({
       task_key: t.task_key,

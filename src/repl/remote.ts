@@ -58,11 +58,16 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       throw e;
     }
     let outcome;
+    let why = "";
     try {
       outcome = await poll<string>(r.ctx, async () => {
         const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
         if (s.status === "Running") return { done: true, value: "Running" };
-        if (s.status === "Error") return { done: true, value: "Error" };
+        if (s.status === "Error") {
+          // Databricks gives no reason; dbxr's emulator does (its python3 set-up), and it is worth showing.
+          if (typeof s.emulator_error === "string") why = `: ${s.emulator_error}`;
+          return { done: true, value: "Error" };
+        }
         return { done: false, progress: s.status };
       }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
     } catch (e) {
@@ -76,7 +81,7 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       throw new DbxrError(
         "ApiError",
         outcome.done
-          ? `Execution context on cluster ${r.clusterId} failed to start ${attempt} times.`
+          ? `Execution context on cluster ${r.clusterId} failed to start ${attempt} times${why || "."}`
           : `Execution context on cluster ${r.clusterId} was not ready after ${timeoutMs / 1000}s.`,
         { hint: `dbxr cluster get ${r.clusterId}`, details: { cluster_id: r.clusterId } },
       );

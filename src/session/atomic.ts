@@ -45,3 +45,38 @@ async function syncDir(dir: string): Promise<void> {
     d?.close();
   }
 }
+
+/**
+ * Writes `data` under `rel` (relative to `root`) without ever replacing a different file that is already
+ * there: the same content is left as it is; other content makes the name `<stem>.1<ext>`, `.2`… Returns the
+ * relative path used. Outputs are evidence (a job's log from an earlier emulator or workspace whose ids
+ * repeat); losing one to a name clash is never right.
+ */
+export async function writeFileKeepingOthers(
+  root: string,
+  rel: string,
+  data: string | Uint8Array,
+): Promise<string> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const dot = rel.lastIndexOf(".");
+  const slash = rel.lastIndexOf("/");
+  const [stem, ext] = dot > slash + 1 ? [rel.slice(0, dot), rel.slice(dot)] : [rel, ""];
+  for (let n = 0;; n++) {
+    const candidate = n === 0 ? rel : `${stem}.${n}${ext}`;
+    let existing: Uint8Array;
+    try {
+      existing = await Deno.readFile(join(root, candidate));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      await writeFileAtomic(join(root, candidate), bytes);
+      return candidate;
+    }
+    if (sameBytes(existing, bytes)) return candidate;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -169,6 +169,10 @@ export class SessionStore {
   async #load(attempt = 0): Promise<LoadedSession | undefined> {
     let bytes: Uint8Array;
     try {
+      // Only a regular file is read: a FIFO would block the read forever (past SIGTERM), and a symlink
+      // could make an error message quote some other file; dbxr itself only ever writes regular files.
+      const info = await Deno.lstat(this.sessionFile);
+      if (!info.isFile) throw this.#notRegular(info);
       bytes = await Deno.readFile(this.sessionFile);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return undefined;
@@ -189,7 +193,7 @@ export class SessionStore {
       problems = r.problems;
     } catch (e) {
       if (e instanceof DbxrError) throw e;
-      problems = [`not valid JSON: ${e instanceof Error ? e.message : String(e)}`];
+      problems = [notJson(e)];
     }
     const movedTo = await this.#quarantine(bytes);
     if (movedTo === undefined) {
@@ -233,6 +237,23 @@ export class SessionStore {
     });
   }
 
+  #notRegular(info: Deno.FileInfo): DbxrError {
+    const kind = info.isSymlink
+      ? "a symbolic link"
+      : info.isDirectory
+      ? "a directory"
+      : info.isFifo
+      ? "a FIFO"
+      : info.isSocket
+      ? "a socket"
+      : "not a regular file";
+    return new DbxrError(
+      "InvalidArgument",
+      `session.json in ${this.projectDir} is ${kind}, not a regular file; move it away to start a new session.`,
+      { hint: `ls -l ${shellQuote(this.sessionFile)}`, details: { session_file: this.sessionFile } },
+    );
+  }
+
   #noSession(): DbxrError {
     return new DbxrError("NoSession", `No session.json found in ${this.projectDir}. Run 'create' first.`, {
       hint: CREATE_HINT,
@@ -251,6 +272,15 @@ async function freeName(candidate: (n: number) => string): Promise<string> {
       throw e;
     }
   }
+}
+
+/** Why a file is not JSON, without quoting its bytes (which could be anything, a secret included). */
+function notJson(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof TypeError) return "not UTF-8 text";
+  const at = /position (\d+)/.exec(message)?.[1];
+  if (/end of JSON input/i.test(message)) return "not valid JSON (it ends too early)";
+  return `not valid JSON${at !== undefined ? ` (at byte ${at})` : ""}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

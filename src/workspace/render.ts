@@ -28,6 +28,7 @@ export function uploadJson(r: UploadResult) {
     uploaded: r.uploaded.map((u) => ({ path: u.path, size: u.size, action: u.action })),
     skipped: r.skipped.map((s) => ({ path: s.path, reason: s.reason })),
     excluded: r.excluded,
+    links_outside: r.links_outside,
   };
 }
 
@@ -35,6 +36,7 @@ export function uploadText(r: ReturnType<typeof uploadJson>): string {
   const extra = [
     r.skipped.length ? `${r.skipped.length} unchanged` : "",
     r.excluded ? `${r.excluded} excluded` : "",
+    r.links_outside.length ? `${r.links_outside.length} symlink(s) out of the folder not uploaded` : "",
   ].filter(Boolean);
   const head = `uploaded ${r.uploaded.length} file(s) to ${r.fuse_path}${
     extra.length ? ` (${extra.join(", ")})` : ""

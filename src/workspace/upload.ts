@@ -13,7 +13,7 @@
 // The decisions are a pure function (decide); the IO around them plans everything first and uploads only
 // when nothing conflicts, so a refused upload leaves the workspace as it was.
 
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, relative } from "node:path";
 import type { ApiClient } from "../api/http.ts";
 import * as ws from "../api/workspace.ts";
 import type { ObjectInfo } from "../api/workspace.ts";
@@ -54,6 +54,8 @@ export interface UploadResult {
   skipped: SkippedFile[];
   /** Local files and folders left out (.git, __pycache__, .venv, node_modules, *.pyc). */
   excluded: number;
+  /** Symbolic links in the tree that point outside it (or nowhere): never followed, never uploaded. */
+  links_outside: string[];
 }
 
 export type UploadItem =
@@ -154,6 +156,8 @@ interface LocalTree {
   /** Folders relative to the base ("" is the base itself), parents first. */
   dirs: string[];
   excluded: number;
+  /** Relative paths of symlinks that lead out of the tree (or nowhere). */
+  linksOutside: string[];
 }
 
 async function statLocal(path: string): Promise<Deno.FileInfo> {
@@ -183,9 +187,14 @@ function memoryFile(rel: string, content: string | Uint8Array): Promise<LocalFil
   }));
 }
 
-/** The files of a local tree, sorted; symlinks to files are followed, symlinks to folders are not (loops). */
+/**
+ * The files of a local tree, sorted. A symlink to a file inside the tree is followed; one that leads out of
+ * it (an uploaded tree must never carry ~/.ssh or a secret from elsewhere) or nowhere is skipped and
+ * reported; symlinks to folders are not followed (loops).
+ */
 async function walk(root: string): Promise<LocalTree> {
-  const tree: LocalTree = { files: [], dirs: [""], excluded: 0 };
+  const tree: LocalTree = { files: [], dirs: [""], excluded: 0, linksOutside: [] };
+  const realRoot = await Deno.realPath(root);
   const visit = async (absDir: string, relDir: string) => {
     const entries: Deno.DirEntry[] = [];
     for await (const e of Deno.readDir(absDir)) entries.push(e);
@@ -196,9 +205,14 @@ async function walk(root: string): Promise<LocalTree> {
       let isDir = e.isDirectory;
       let isFile = e.isFile;
       if (e.isSymlink) {
-        const target = await Deno.stat(abs).catch(() => undefined);
+        const real = await Deno.realPath(abs).catch(() => undefined);
+        const target = real === undefined ? undefined : await Deno.stat(real).catch(() => undefined);
         isDir = false;
         isFile = target?.isFile ?? false;
+        if (real === undefined || !isInside(real, realRoot)) {
+          tree.linksOutside.push(rel);
+          continue;
+        }
       }
       if (isExcluded(e.name, isDir)) {
         tree.excluded++;
@@ -348,7 +362,7 @@ async function resolveTarget(
     kind: "file",
     baseExists: existing?.object_type === "DIRECTORY" ||
       (!intoFolder && (await ws.getStatusOrUndefined(client, base))?.object_type === "DIRECTORY"),
-    tree: { files: [file], dirs: [""], excluded: 0 },
+    tree: { files: [file], dirs: [""], excluded: 0, linksOutside: [] },
     useManifest: false,
   };
 }
@@ -441,6 +455,13 @@ async function run(
     uploaded.push({ path, size: bytes.length, action: replace ? "overwritten" : "created" });
   });
   uploaded.sort((a, b) => a.path < b.path ? -1 : 1);
+  if (t.tree.linksOutside.length) {
+    ctx.out.warn(
+      `not uploaded: ${t.tree.linksOutside.length} symlink(s) pointing outside the folder or nowhere ` +
+        `(${t.tree.linksOutside.slice(0, 5).join(", ")}${t.tree.linksOutside.length > 5 ? ", …" : ""}); ` +
+        "copy the files into the folder to upload them",
+    );
+  }
 
   if (t.useManifest) {
     const listed = new Set(t.tree.dirs.filter((d) => existingDirs.has(d)));
@@ -453,7 +474,13 @@ async function run(
     uploaded,
     skipped,
     excluded: t.tree.excluded,
+    links_outside: t.tree.linksOutside,
   };
+}
+
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
 /** Records what the workspace now holds; a failure here only costs verifications next time. */

@@ -47,14 +47,32 @@ Deno.test("a named profile that does not exist lists the ones that do", async ()
   assertStringIncludes(r.json().message as string, "dev");
 });
 
-Deno.test("bad token: AuthError (exit 3) with a hint, nothing leaked", async () => {
+Deno.test("bad token: AuthError (exit 3, never PermissionDenied) with a hint, nothing leaked", async () => {
   await using s = await served();
   const r = await s.dbxr(["cluster", "list"], { env: { DATABRICKS_TOKEN: "dapi-not-a-real-token" } });
   assert(r.code === 3, r.stdout);
   const e = r.json();
-  assert(e.error === "AuthError" || e.error === "PermissionDenied", String(e.error));
+  // Databricks answers an unknown token with 403 "Invalid access token.": fix the token, not permissions.
+  assertEquals(e.error, "AuthError");
   assertMatch(e.hint as string, /^dbxr auth describe/);
   assert(!r.stdout.includes("dapi-not-a-real-token") && !r.stderr.includes("dapi-not-a-real-token"));
+});
+
+Deno.test("a token with a line break inside: AuthError naming the variable; --debug leaks nothing either", async () => {
+  await using s = await served();
+  for (const cut of ["\r", "\n", "\r\n"]) {
+    const token = `${s.emulator.token.slice(0, 6)}${cut}${s.emulator.token.slice(6)}`;
+    const r = await s.dbxr(["auth", "whoami", "--json", "--debug"], { env: { DATABRICKS_TOKEN: token } });
+    assertEquals(r.code, 3, r.stdout);
+    assertEquals(r.json().error, "AuthError");
+    assertStringIncludes(r.json().message as string, "DATABRICKS_TOKEN");
+    for (const part of [s.emulator.token.slice(0, 6), s.emulator.token.slice(6)]) {
+      assert(
+        !r.stdout.includes(part) && !r.stderr.includes(part),
+        `token part leaked: ${r.stdout}${r.stderr}`,
+      );
+    }
+  }
 });
 
 Deno.test("no credentials at all: AuthError that says what was tried", async () => {
@@ -94,6 +112,20 @@ Deno.test("a dropped connection on a start POST is not retried: NetworkError (ex
   assertEquals(r.json().error, "NetworkError");
   const counts = await s.counts();
   assertEquals(counts["POST /api/2.1/clusters/start"], 1);
+});
+
+Deno.test("a host where nothing listens: NetworkError (exit 7) after a few quick attempts, not a minute", async () => {
+  await using s = await served();
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const r = await s.dbxr(["cluster", "list", "--debug"], {
+    env: { DATABRICKS_HOST: `http://127.0.0.1:${port}` },
+  });
+  assertEquals(r.code, 7, r.stdout);
+  assertEquals(r.json().error, "NetworkError");
+  const attempts = (r.stderr.match(/> GET \/api\/2\.1\/clusters\/list/g) ?? []).length;
+  assert(attempts >= 2 && attempts <= 4, `${attempts} attempts:\n${r.stderr}`);
 });
 
 Deno.test("--debug traces requests on stderr without the token", async () => {

@@ -225,3 +225,12 @@ Deno.test("--env sets the new cluster's environment (spark_env_vars), seen by th
   const refused = await p.job(["run", "env.py", "--cluster-id", p.cluster, "--env", "FOO=1"]);
   assertEquals(refused.code, 2, refused.stdout);
 });
+
+Deno.test("job run --cluster-id of a cluster that does not exist: ClusterNotFound (exit 4) with the find hint", async () => {
+  await using s = await served();
+  const p = await project(s, { "ok.py": "print('fine')\n" });
+  const r = await p.job(["run", "ok.py", "--cluster-id", "0000-000000-bogus000"]);
+  assertEquals(r.code, 4, r.stdout);
+  assertEquals(r.json().error, "ClusterNotFound");
+  assertEquals(r.json().hint, "dbxr cluster find");
+});

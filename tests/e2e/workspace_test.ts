@@ -95,6 +95,29 @@ Deno.test("workspace upload: a tree lands as FILE objects (never notebooks), exc
   }
 });
 
+Deno.test("workspace upload: symlinks out of the folder (or nowhere) are never followed; one inside is", async () => {
+  await using s = await served();
+  const dir = await project();
+  const outside = await Deno.makeTempDir({ prefix: "dbxr-outside-" });
+  try {
+    await Deno.writeTextFile(`${outside}/id_rsa`, "PRIVATE KEY");
+    await Deno.symlink(`${outside}/id_rsa`, `${dir}/key`);
+    await Deno.symlink(`${outside}/missing`, `${dir}/dangling`);
+    await Deno.symlink(`${dir}/tools/helper.py`, `${dir}/helper_link.py`);
+    const r = await s.dbxr(["workspace", "upload", dir, `${HOME}/linked`]);
+    assertEquals(r.code, 0, r.stdout + r.stderr);
+    const out = r.json<Upload & { links_outside: string[] }>();
+    assertEquals(out.links_outside, ["dangling", "key"]);
+    assertStringIncludes(r.stderr, "symlink(s) pointing outside the folder");
+    const ws = s.emulator.state.workspace;
+    assertEquals(ws.get(`${HOME}/linked/key`), undefined, "a file outside the tree was uploaded");
+    assertEquals(ws.get(`${HOME}/linked/helper_link.py`)?.object_type, "FILE");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
 Deno.test("workspace upload: unchanged files are not sent again; a changed one needs --overwrite", async () => {
   await using s = await served();
   const dir = await project();

@@ -374,6 +374,46 @@ Deno.test("config: the conflict error says where each value came from, never the
   assertEquals(e.hint, "dbxr auth describe --profile prod");
 });
 
+for (
+  const c of [
+    { token: "dapi123\r\nX-Evil: 1", where: "DATABRICKS_TOKEN" },
+    { token: "dapi\u0000abc", where: "DATABRICKS_TOKEN" },
+    { token: "dapi\u2028abc", where: "DATABRICKS_TOKEN" },
+  ]
+) {
+  Deno.test(`config: a token with ${JSON.stringify(c.token.slice(4, 6))} is an AuthError naming ${c.where}, not the value`, () => {
+    const e = assertThrows(() =>
+      resolveConfig({
+        flags: {},
+        env: (k) =>
+          ({ DATABRICKS_HOST: "https://x.cloud.databricks.com", DATABRICKS_TOKEN: c.token } as Record<
+            string,
+            string
+          >)[k],
+        configFilePath: FILE,
+      })
+    ) as DbxrError;
+    assertEquals(e.code, "AuthError");
+    assertStringIncludes(e.message, c.where);
+    assert(!JSON.stringify(e.toJSON()).includes(c.token.slice(0, 7)), JSON.stringify(e.toJSON()));
+  });
+}
+
+Deno.test("config: a client_secret with a line break in a profile names the profile key, not the value", () => {
+  const e = assertThrows(() =>
+    resolveConfig({
+      flags: { profile: "bad" },
+      env: () => undefined,
+      iniText:
+        "[bad]\nhost = https://x.cloud.databricks.com\nclient_id = abc\nclient_secret = s3c\u000bret\n",
+      configFilePath: FILE,
+    })
+  ) as DbxrError;
+  assertEquals(e.code, "AuthError");
+  assertStringIncludes(e.message, `client_secret in profile bad of ${FILE}`);
+  assert(!JSON.stringify(e.toJSON()).includes("s3c"));
+});
+
 Deno.test("config: validate:false returns a conflicting config for auth describe", () => {
   const r = resolveConfig({
     flags: {},

@@ -828,3 +828,20 @@ Deno.test("DBR 13 starts in the driver directory; a cluster terminated under a r
   assertEquals(lost.tasks[0].state.state_message, `Cluster ${cluster} was terminated during the run.`);
   assertEquals(lost.status.termination_details.code, "CLUSTER_ERROR");
 });
+
+Deno.test("run ids differ between emulators unless a seed is pinned (a restart never reuses a project's ids)", async () => {
+  const firstRunId = async (seed: number | undefined) => {
+    await using te = testEmulator({ seed, timeScale: 10 });
+    const cluster = await te.clusterId(ANALYTICS);
+    await upload(te, `${HOME}/job/ids.py`, "print('x')\n");
+    const runId = await submit(te, {
+      run_name: "ids",
+      tasks: [pythonTask("main", `${HOME}/job/ids.py`, { existing_cluster_id: cluster })],
+    });
+    await te.post("/api/2.2/jobs/runs/cancel", { run_id: runId });
+    return runId;
+  };
+  const unpinned = [await firstRunId(undefined), await firstRunId(undefined)];
+  assert(unpinned[0] !== unpinned[1], `both emulators started at run ${unpinned[0]}`);
+  assertEquals(await firstRunId(11), await firstRunId(11));
+});

@@ -203,6 +203,13 @@ Deno.test("http: 403 → PermissionDenied", async () => {
   assertEquals(e.hint, "dbxr auth describe --profile dev");
 });
 
+Deno.test("http: 403 Invalid access token. → AuthError, not PermissionDenied", async () => {
+  const { client } = setup([jsonResponse({ error_code: "403", message: "Invalid access token." }, 403)]);
+  const e = await apiError(client.get("/api/2.1/clusters/list"));
+  assertEquals(e.code, "AuthError");
+  assertEquals(e.hint, "dbxr auth describe --profile dev");
+});
+
 Deno.test("http: 429 that never clears → RateLimited after the retries, each wait recorded", async () => {
   const busy = () =>
     jsonResponse({ error_code: "RESOURCE_EXHAUSTED", message: "slow down" }, 429, { "retry-after": "1" });

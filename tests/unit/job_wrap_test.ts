@@ -179,20 +179,30 @@ Deno.test("job_wrap: SystemExit codes and exceptions come through unchanged", as
   });
 });
 
-Deno.test("job_wrap: the default local directory is /tmp/dbxr_job_<sha256 of the root, 12 hex>", async () => {
+Deno.test("job_wrap: by default each run copies into its own /tmp/dbxr_job_<sha256 of the root>_* and removes it", async () => {
   await withTree(async (t) => {
     const hash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(t.root)))]
       .map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
-    const local = `/tmp/dbxr_job_${hash}`;
-    try {
-      const r = await wrap(t, ["--dbxr-file", `${t.root}/jobs/train.py`, "--dbxr-root", t.root, "--", "a"]);
-      assertEquals(r.code, 0, r.stderr);
-      assertEquals(r.stderr.split("\n")[0], `dbxr --wrap: running ${t.root}/jobs/train.py from ${local}`);
-      assertEquals(r.result?.file, `${local}/jobs/train.py`);
-      assertEquals(r.result?.argv, [`${local}/jobs/train.py`, "a"]);
-    } finally {
-      await Deno.remove(local, { recursive: true }).catch(() => {});
-    }
+    const leftovers = async () => {
+      const found: string[] = [];
+      for await (const e of Deno.readDir("/tmp")) {
+        if (e.name.startsWith(`dbxr_job_${hash}_`)) found.push(e.name);
+      }
+      return found;
+    };
+    const r = await wrap(t, ["--dbxr-file", `${t.root}/jobs/train.py`, "--dbxr-root", t.root, "--", "a"]);
+    assertEquals(r.code, 0, r.stderr);
+    const local = (r.result?.file as string).slice(0, -"/jobs/train.py".length);
+    assertMatch(local, new RegExp(`^/tmp/dbxr_job_${hash}_[^/]+$`));
+    assertEquals(r.stderr.split("\n")[0], `dbxr --wrap: running ${t.root}/jobs/train.py from ${local}`);
+    assertEquals(r.result?.argv, [`${local}/jobs/train.py`, "a"]);
+    assertEquals(await leftovers(), [], "the run's copy was left in /tmp");
+    // A failing script still gets its traceback from the copy, which goes away when the process exits.
+    await Deno.writeTextFile(`${t.root}/jobs/fail.py`, "raise ValueError('boom from the copy')\n");
+    const failed = await wrap(t, ["--dbxr-file", `${t.root}/jobs/fail.py`, "--dbxr-root", t.root, "--"]);
+    assertEquals(failed.code, 1);
+    assertStringIncludes(failed.stderr, "raise ValueError('boom from the copy')");
+    assertEquals(await leftovers(), [], "a failed run's copy was left in /tmp");
   });
 });
 

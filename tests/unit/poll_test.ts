@@ -104,3 +104,50 @@ Deno.test("poll: the time a check takes counts toward the next delay (a cadence,
   }, { timeoutMs: 60_000, schedule: () => 250 });
   assertEquals(clock.sleeps, [100, 150, 100, 150, 100]);
 });
+
+Deno.test("poll: a check that hangs past the timeout is cut off (told to stop) and the wait answers not done", async () => {
+  let clock = 0;
+  const ctx = {
+    now: () => clock,
+    sleep: (ms: number) => {
+      clock += ms;
+      return Promise.resolve();
+    },
+  };
+  let told: unknown;
+  const hang = (deadline: AbortSignal) =>
+    new Promise<never>((_, reject) =>
+      deadline.addEventListener("abort", () => {
+        told = deadline.reason;
+        reject(deadline.reason);
+      })
+    );
+  const started = performance.now();
+  const r = await poll(ctx, hang, { timeoutMs: 50, schedule: commandSchedule });
+  assertEquals(r.done, false);
+  assert(performance.now() - started < 2_000, "the wait outlived its timeout");
+  assertEquals((told as DOMException).name, "TimeoutError");
+
+  // A check that ignores the signal is abandoned all the same.
+  let finish!: () => void;
+  const stubborn = () =>
+    new Promise<{ done: true; value: number }>((res) => finish = () => res({ done: true, value: 1 }));
+  const r2 = await poll(ctx, stubborn, { timeoutMs: 30, schedule: commandSchedule });
+  assertEquals(r2.done, false);
+  finish();
+});
+
+Deno.test("poll: Ctrl-C during a check still rejects (it is not a timeout)", async () => {
+  const ctx = { now: () => 0, sleep: () => Promise.resolve() };
+  const interrupt = new AbortController();
+  const check = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+  setTimeout(() => interrupt.abort(new DOMException("interrupted", "AbortError")), 10);
+  let caught: unknown;
+  try {
+    await poll(ctx, check, { timeoutMs: 60_000, schedule: commandSchedule, signal: interrupt.signal });
+  } catch (e) {
+    caught = e;
+  }
+  assertEquals((caught as DOMException).name, "AbortError");
+});

@@ -16,6 +16,7 @@ const POLICY: RetryPolicy = {
   baseMs: 500,
   capMs: 8_000,
   retryAfterCapMs: 20_000,
+  refusedBudgetMs: 2_000,
 };
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -116,6 +117,36 @@ Deno.test("retry: other 4xx and plain 500 are never retried", () => {
 Deno.test("retry: connection refused is retried for any method (nothing reached the server)", () => {
   const d = decide({ kind: "network", phase: "connect", error: "Connection refused" }, { method: "POST" });
   assert(d.retry);
+});
+
+Deno.test("retry: a refused connection is retried for about 2 s only, not the whole budget", () => {
+  const refused: AttemptOutcome = {
+    kind: "network",
+    phase: "connect",
+    error: "Connection refused (os error 111)",
+  };
+  let clock = 0;
+  let attempt = 1;
+  for (;; attempt++) {
+    const d = decideRetry(
+      { attempt, elapsedMs: clock, method: "GET", idempotent: true, outcome: refused },
+      DEFAULT_RETRY_POLICY,
+      () => 1,
+    );
+    if (!d.retry) break;
+    clock += d.delayMs;
+  }
+  assert(clock <= 2_000, `${clock} ms`);
+  assert(attempt >= 2 && attempt <= 4, `${attempt} attempts`);
+  // Other connect failures (a reset before the request went out) keep the normal budget.
+  const reset: AttemptOutcome = { kind: "network", phase: "connect", error: "tcp connect error: reset" };
+  assert(
+    decideRetry(
+      { attempt: 3, elapsedMs: 5_000, method: "GET", idempotent: true, outcome: reset },
+      DEFAULT_RETRY_POLICY,
+      () => 1,
+    ).retry,
+  );
 });
 
 Deno.test("retry: after sending, only idempotent requests are retried", () => {

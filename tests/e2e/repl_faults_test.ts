@@ -1,0 +1,33 @@
+// The REPL under API faults that a user cannot see coming: a status request that hangs must not stretch
+// --timeout.
+
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { served } from "../helpers/served.ts";
+
+Deno.test("exec --timeout 3 answers Running at ~3 s even when a status request hangs for 15 s", async () => {
+  await using s = await served();
+  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
+  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
+  const c = await s.dbxr(["create", "--cluster-id", cluster, "--session-name", "slow", "--project-dir", dir]);
+  assertEquals(c.code, 0, c.stdout);
+  await s.control("POST", "faults", { match: "GET /api/1.2/commands/status", latency_ms: 15_000, times: 1 });
+  const started = Date.now();
+  const r = await s.dbxr([
+    "exec",
+    "--command",
+    "import time; time.sleep(6); print('late')",
+    "--tag",
+    "slow",
+    "--timeout",
+    "3",
+    "--project-dir",
+    dir,
+  ]);
+  const took = (Date.now() - started) / 1000;
+  assertEquals(r.code, 8, r.stdout);
+  assertEquals(r.json().status, "Running");
+  assert(took < 10, `exec --timeout 3 took ${took} s`);
+  const a = await s.dbxr(["await", "--project-dir", dir]);
+  assertEquals(a.code, 0, a.stdout);
+  assertEquals(a.json().stdout_preview, "late");
+});

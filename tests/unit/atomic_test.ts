@@ -1,0 +1,35 @@
+import { writeFileKeepingOthers } from "../../src/session/atomic.ts";
+import { assertEquals } from "../helpers/assert.ts";
+
+Deno.test("writeFileKeepingOthers: never replaces a different file; the same content is reused", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/job_outputs/7`, { recursive: true });
+    assertEquals(
+      await writeFileKeepingOthers(root, "job_outputs/7/main.log", "first"),
+      "job_outputs/7/main.log",
+    );
+    assertEquals(
+      await writeFileKeepingOthers(root, "job_outputs/7/main.log", "first"),
+      "job_outputs/7/main.log",
+    );
+    assertEquals(
+      await writeFileKeepingOthers(root, "job_outputs/7/main.log", "second"),
+      "job_outputs/7/main.1.log",
+    );
+    assertEquals(
+      await writeFileKeepingOthers(root, "job_outputs/7/main.log", "third"),
+      "job_outputs/7/main.2.log",
+    );
+    assertEquals(
+      await writeFileKeepingOthers(root, "job_outputs/7/main.log", "second"),
+      "job_outputs/7/main.1.log",
+    );
+    assertEquals(await Deno.readTextFile(`${root}/job_outputs/7/main.log`), "first");
+    assertEquals(await Deno.readTextFile(`${root}/job_outputs/7/main.2.log`), "third");
+    assertEquals(await writeFileKeepingOthers(root, "job_outputs/7/NOEXT", "a"), "job_outputs/7/NOEXT");
+    assertEquals(await writeFileKeepingOthers(root, "job_outputs/7/NOEXT", "b"), "job_outputs/7/NOEXT.1");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
