@@ -1,4 +1,4 @@
-// Model Serving (reference section 7): endpoints and chat invocations. Invocations live at
+// Model Serving (docs/databricks-behaviour.md §7): endpoints and chat invocations. Invocations live at
 // /serving-endpoints/{name}/invocations, without the /api/2.0 prefix.
 
 import { encodePath } from "./http.ts";
