@@ -8,6 +8,7 @@ export function replGroupCommands(ctx: Ctx): Command {
   const group = new Command("repl").description(
     "Work on the session's recorded steps: turn them into one script (consolidate).",
   );
+  examples(group, ["dbxr repl consolidate", "dbxr repl consolidate --project-dir examples/churn --force"]);
 
   group.addCommand(examples(
     new Command("consolidate")
