@@ -9,6 +9,7 @@ import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
+import { skillCommands } from "./skill.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
 
@@ -74,6 +75,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(ucCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
+  program.addCommand(skillCommands(ctx));
 
   configureRecursively(program, ctx);
   return program as unknown as Command;
