@@ -7,6 +7,7 @@ import { DbxrError, toDbxrError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
+import { completionCommand } from "./completion.ts";
 import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
 import { skillCommands } from "./skill.ts";
@@ -76,6 +77,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
   program.addCommand(skillCommands(ctx));
+  program.addCommand(completionCommand(ctx));
 
   configureRecursively(program, ctx);
   return program as unknown as Command;
