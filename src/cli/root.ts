@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { completionCommand } from "./completion.ts";
+import { configCommands } from "./config.ts";
 import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
 import { skillCommands } from "./skill.ts";
@@ -75,6 +76,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(workspaceCommands(ctx));
   program.addCommand(ucCommands(ctx));
   program.addCommand(authCommands(ctx));
+  program.addCommand(configCommands(ctx, Deno.build.os));
   program.addCommand(doctorCommand(ctx));
   program.addCommand(skillCommands(ctx));
   program.addCommand(completionCommand(ctx));
