@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, toDbxrError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { versionText } from "../about.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { completionCommand } from "./completion.ts";
@@ -45,7 +45,7 @@ export function buildProgram(ctx: Ctx): Command {
         "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool:\n" +
         "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
     )
-    .version(VERSION, "-V, --version", "print the dbxr version")
+    .version(versionText(), "-V, --version", "print the dbxr version, its Deno version and target")
     .option("--project-dir <dir>", "project folder holding session.json and repl_outputs/ (default: cwd)")
     .option("-p, --profile <name>", "~/.databrickscfg profile")
     .option("--host <url>", "workspace URL (overrides the profile's host)")
