@@ -171,10 +171,10 @@ Every error with its cause and the exact next command: [reference/errors.md](ref
 
 ## Eviction and replay
 
-Databricks drops idle execution contexts (and all of them when the cluster restarts). The next \`exec\`, \`await\`
-or \`status\` notices: dbxr creates a fresh context, re-injects the bootstrap, and answers \`ContextEvicted\`
-(exit 9). The command you sent did **not** run; it is recorded as a step with status \`ContextEvicted\`.
-Variables, imports and DataFrames from earlier steps are gone.
+Databricks drops idle execution contexts (and all of them when the cluster restarts). The next \`exec\` (or
+\`await\`) notices: dbxr creates a fresh context, re-injects the bootstrap, and answers \`ContextEvicted\` (exit
+9). The command you sent did **not** run; it is recorded as a step with status \`ContextEvicted\`. Variables,
+imports and DataFrames from earlier steps are gone.
 
 \`\`\`sh
 dbxr repl replay --dry-run        # the plan: which steps run, which are skipped and why, how long they took

@@ -19,6 +19,7 @@ Deno.test("SKILL.md has the skills front matter: name dbxr and a description wit
   const m = /^---\nname: (\S+)\ndescription: "([^"\n]+)"\n---\n/.exec(text);
   assert(m, "front matter with name and description first");
   assertEquals(m[1], "dbxr");
+  assert(m[2].length <= 1024, `description is ${m[2].length} characters; the skills format allows 1024`);
   for (const trigger of ["Databricks", "sub_llm", "evicted", "job"]) assertStringIncludes(m[2], trigger);
   // Every reference file SKILL.md links to is carried.
   for (const link of text.matchAll(/\]\((reference\/[^)]+)\)/g)) assert(link[1] in SKILL_FILES, link[1]);
