@@ -89,10 +89,12 @@ _dbxr() {
 _dbxr_complete_value() {
   case "$1" in
     file)
+      local IFS=$'\\n' # file names with spaces stay one candidate each
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -- "$2"))
       ;;
     dir)
+      local IFS=$'\\n'
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -d -- "$2"))
       ;;

@@ -54,6 +54,7 @@ async function withScripts(fn: (dir: string) => Promise<void>) {
     }
     await Deno.mkdir(join(dir, "work/src"), { recursive: true });
     await Deno.writeTextFile(join(dir, "work/train.py"), "print(1)\n");
+    await Deno.writeTextFile(join(dir, "work/my notes.py"), "\n");
     await fn(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -100,6 +101,7 @@ Deno.test({
       assertEquals(await complete("job", "run", "--include", ""), ["src"]);
       assertEquals(await complete("job", "check", "tr"), ["train.py"]);
       assertEquals(await complete("cluster", "get", ""), []);
+      assertEquals(await complete("job", "check", "my"), ["my notes.py"]);
     }),
 });
 
