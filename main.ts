@@ -4,6 +4,8 @@
 import { buildProgram, runProgram } from "./src/cli/root.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
+import { writeFileAtomic } from "./src/session/atomic.ts";
+import { dirname } from "node:path";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -48,6 +50,10 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
         if (e instanceof Deno.errors.NotFound) return undefined;
         throw e;
       }
+    },
+    async writeTextFile(path, text, opts) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, text, opts);
     },
     async readStdin() {
       return await new Response(Deno.stdin.readable).text();

@@ -5,13 +5,16 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { redactText } from "../api/redact.ts";
 import { DbxrError, toDbxrError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { versionText } from "../about.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
+import { completionCommand } from "./completion.ts";
+import { configCommands } from "./config.ts";
 import { jobCommands } from "./job.ts";
 import { llmCommands } from "./llm.ts";
 import { replCommands } from "./repl.ts";
 import { replGroupCommands } from "./repl_group.ts";
+import { skillCommands } from "./skill.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
 
@@ -45,7 +48,7 @@ export function buildProgram(ctx: Ctx): Command {
         "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool:\n" +
         "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
     )
-    .version(VERSION, "-V, --version", "print the dbxr version")
+    .version(versionText(), "-V, --version", "print the dbxr version, its Deno version and target")
     .option("--project-dir <dir>", "project folder holding session.json and repl_outputs/ (default: cwd)")
     .option("-p, --profile <name>", "~/.databrickscfg profile")
     .option("--host <url>", "workspace URL (overrides the profile's host)")
@@ -78,7 +81,10 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(ucCommands(ctx));
   program.addCommand(llmCommands(ctx));
   program.addCommand(authCommands(ctx));
+  program.addCommand(configCommands(ctx, Deno.build.os));
   program.addCommand(doctorCommand(ctx));
+  program.addCommand(skillCommands(ctx));
+  program.addCommand(completionCommand(ctx));
 
   configureRecursively(program, ctx);
   return program as unknown as Command;

@@ -4,7 +4,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { buildProgram } from "../../src/cli/root.ts";
 import { Output } from "../../src/output.ts";
-import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { VERSION } from "../../src/version.ts";
+import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { fakeCtx } from "../helpers/fake_ctx.ts";
 import { runCli } from "../helpers/cli.ts";
 
@@ -37,10 +38,12 @@ Deno.test("--help works with the caller's colour variables set (commander reads 
   }
 });
 
-Deno.test("--version prints the version", async () => {
-  const r = await runCli(["--version"]);
-  assertEquals(r.code, 0);
-  assert(/^\d+\.\d+\.\d+\n$/.test(r.stdout), r.stdout);
+Deno.test("--version and -V print the version, the Deno version and the target", async () => {
+  for (const flag of ["--version", "-V"]) {
+    const r = await runCli([flag]);
+    assertEquals(r.code, 0);
+    assertEquals(r.stdout, `dbxr ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
+  }
 });
 
 Deno.test("usage errors are InvalidArgument JSON with exit 2 and a help hint", async () => {
