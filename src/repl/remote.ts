@@ -58,13 +58,15 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       throw e;
     }
     let outcome;
+    const progress = r.ctx.out.wait(`context ${id}`);
     try {
       outcome = await poll<string>(r.ctx, async () => {
         const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
         if (s.status === "Running") return { done: true, value: "Running" };
         if (s.status === "Error") return { done: true, value: "Error" };
         return { done: false, progress: s.status };
-      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal, onPoll: progress.step });
+      progress.end(outcome.done ? outcome.value : "not ready", outcome.elapsedMs);
     } catch (e) {
       // Interrupted (or failed) while waiting: never leave the context open on the cluster.
       await commands.destroyContext(r.client, r.clusterId, id, { detached: true }).catch(() => {});
