@@ -17,4 +17,8 @@ if (!fmt.success) {
 }
 const after = await Deno.readTextFile(readmePath);
 // deno-lint-ignore no-console
-console.log(after === before ? "README.md: command reference already up to date" : "README.md: command reference updated");
+console.log(
+  after === before
+    ? "README.md: command reference already up to date"
+    : "README.md: command reference updated",
+);

@@ -28,8 +28,10 @@ export const ansiStyle: Style = {
 };
 
 const GOOD = /^(RUNNING|SUCCESS|SUCCEEDED|Finished|ok|active|created|alive|RESIZING)$/;
-const BAD = /^(ERROR|FAILED|FAILURE|TIMEDOUT|INTERNAL_ERROR|CANCELED|Error|Cancelled|cancelled|ContextEvicted|RunFailed|PreflightFailed|error|SKIPPED|UPSTREAM_FAILED|MAXIMUM_CONCURRENT_RUNS_REACHED)$/;
-const BUSY = /^(PENDING|QUEUED|BLOCKED|RESTARTING|TERMINATING|Queued|Running|Cancelling|submitted|submitting|warning|WAITING_FOR_RETRY)$/;
+const BAD =
+  /^(ERROR|FAILED|FAILURE|TIMEDOUT|INTERNAL_ERROR|CANCELED|Error|Cancelled|cancelled|ContextEvicted|RunFailed|PreflightFailed|error|SKIPPED|UPSTREAM_FAILED|MAXIMUM_CONCURRENT_RUNS_REACHED)$/;
+const BUSY =
+  /^(PENDING|QUEUED|BLOCKED|RESTARTING|TERMINATING|Queued|Running|Cancelling|submitted|submitting|warning|WAITING_FOR_RETRY)$/;
 
 /** good (green), bad (red), busy (yellow) or neutral, judged by the most telling word of a state. */
 export function stateTone(state: string): "good" | "bad" | "busy" | "neutral" {

@@ -60,6 +60,9 @@ export function wrapExample(line: string, width: number, indent = "  "): string[
 export function helpConfiguration(): Partial<Help> {
   return {
     showGlobalOptions: true,
+    // Commander stops wrapping when fewer than 40 columns are left beside the longest term
+    // (`ensure-schema [options] <catalog.schema>`), and the lines then run past 80.
+    minWidthToWrap: 20,
     commandDescription: (cmd) => paragraphs(cmd.description()),
     subcommandDescription: (cmd) => cmd.summary() || firstSentence(cmd.description()),
     optionDescription(this: Help, option: Option) {
@@ -96,7 +99,10 @@ export function helpText(cmd: AnyCommand, width: number): string {
 }
 
 /** Every command of the tree, depth first, with its path of names (the program's is []). */
-export function walkCommands(cmd: AnyCommand, path: string[] = []): Array<{ path: string[]; cmd: AnyCommand }> {
+export function walkCommands(
+  cmd: AnyCommand,
+  path: string[] = [],
+): Array<{ path: string[]; cmd: AnyCommand }> {
   const subs = cmd.commands as readonly AnyCommand[];
   return [{ path, cmd }, ...subs.flatMap((c) => walkCommands(c, [...path, c.name()]))];
 }

@@ -186,7 +186,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         }, { timeoutMs: 60_000, schedule: () => 1_000, signal: ctx.signal, onPoll: progress.step });
         if (settled.done) progress.end(runProgress(settled.value), settled.elapsedMs);
         const r = settled.done && settled.value ? settled.value : await api.get(conn.client, id);
-        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, { text: runReportText });
+        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, {
+          text: runReportText,
+        });
       }),
     ["dbxr job cancel 123456"],
   );

@@ -114,7 +114,10 @@ export function replCommands(ctx: Ctx): Command[] {
     new Command("destroy")
       .description("Destroy the session's context and mark the session destroyed; every file is kept")
       .action(async (_o, c) =>
-        ctx.out.result(await (await repl()).destroySession(ctx, globals(c)), { ...JSON_ALWAYS, text: destroyText })
+        ctx.out.result(await (await repl()).destroySession(ctx, globals(c)), {
+          ...JSON_ALWAYS,
+          text: destroyText,
+        })
       ),
     ["dbxr destroy", "dbxr destroy --project-dir examples/churn"],
   );
@@ -123,7 +126,10 @@ export function replCommands(ctx: Ctx): Command[] {
     new Command("status")
       .description("Show the session: cluster state, whether the context is alive, the active command, steps")
       .action(async (_o, c) =>
-        ctx.out.result(await (await repl()).sessionStatus(ctx, globals(c)), { ...JSON_ALWAYS, text: statusText })
+        ctx.out.result(await (await repl()).sessionStatus(ctx, globals(c)), {
+          ...JSON_ALWAYS,
+          text: statusText,
+        })
       ),
     ["dbxr status", "dbxr status --project-dir examples/churn"],
   );

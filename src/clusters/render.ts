@@ -67,7 +67,10 @@ export const foundClustersText = (cs: FoundCluster[], style?: Style) =>
     { style, stateColumns: [2] },
   );
 
-export function clusterDetailText(c: ReturnType<typeof clusterDetailJson>, style: Style = plainStyle): string {
+export function clusterDetailText(
+  c: ReturnType<typeof clusterDetailJson>,
+  style: Style = plainStyle,
+): string {
   const lines = [
     ["cluster_id", c.cluster_id],
     ["name", c.cluster_name],

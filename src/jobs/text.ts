@@ -25,18 +25,21 @@ export function runReportText(r: J, style: Style = plainStyle): string {
   if (r.status === "submitted") lines.push(`  follow it: dbxr job watch ${r.run_id}`);
   const tasks = (r.tasks ?? []) as J[];
   if (tasks.length) {
-    lines.push("", table(
-      ["TASK", "RUN ID", "STATE", "LOG", "ERROR"],
-      tasks.map((t) => [
-        t.task_key,
-        t.run_id,
-        // `job status` has both states of a task; run/watch/output record its result state.
-        runState(t.life_cycle_state, t.result_state),
-        t.log_file,
-        t.error ? String(t.error).split("\n")[0] : t.state_message,
-      ]),
-      { style, stateColumns: [2] },
-    ));
+    lines.push(
+      "",
+      table(
+        ["TASK", "RUN ID", "STATE", "LOG", "ERROR"],
+        tasks.map((t) => [
+          t.task_key,
+          t.run_id,
+          // `job status` has both states of a task; run/watch/output record its result state.
+          runState(t.life_cycle_state, t.result_state),
+          t.log_file,
+          t.error ? String(t.error).split("\n")[0] : t.state_message,
+        ]),
+        { style, stateColumns: [2] },
+      ),
+    );
   }
   const diagnosis = (r.diagnosis ?? []) as J[];
   for (const d of diagnosis) {
@@ -49,7 +52,9 @@ export function runReportText(r: J, style: Style = plainStyle): string {
 export function runListText(runs: J[], style: Style = plainStyle): string {
   return table(
     ["RUN ID", "STATE", "STARTED (UTC)", "NAME"],
-    runs.map((r) => [r.run_id, runState(r.life_cycle_state, r.result_state), utcMinute(r.start_time), r.run_name]),
+    runs.map((
+      r,
+    ) => [r.run_id, runState(r.life_cycle_state, r.result_state), utcMinute(r.start_time), r.run_name]),
     { style, stateColumns: [1], empty: "(no runs)" },
   );
 }

@@ -73,7 +73,9 @@ export function cancelText(r: J, style: Style = plainStyle): string {
 }
 
 export function destroyText(r: J, style: Style = plainStyle): string {
-  return `session ${style.state(String(r.status))} in ${r.project_dir}: ${r.steps_completed} step(s) recorded, ` +
+  return `session ${
+    style.state(String(r.status))
+  } in ${r.project_dir}: ${r.steps_completed} step(s) recorded, ` +
     `files kept (${r.session_file})`;
 }
 

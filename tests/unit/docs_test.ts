@@ -67,8 +67,14 @@ Deno.test("reference pieces: synopsis, Markdown escaping, marker replacement", (
   );
   assertEquals(cellMarkdown("one\nparagraph"), "one paragraph");
   assertEquals(
-    replaceReference(`a\n${REFERENCE_START}\nold\n${REFERENCE_END}\nb`, `${REFERENCE_START}X${REFERENCE_END}`),
+    replaceReference(
+      `a\n${REFERENCE_START}\nold\n${REFERENCE_END}\nb`,
+      `${REFERENCE_START}X${REFERENCE_END}`,
+    ),
     `a\n${REFERENCE_START}X${REFERENCE_END}\nb`,
   );
-  assertThrows(() => replaceReference("no markers", "x"), (e) => assertStringIncludes(String(e), "commands:start"));
+  assertThrows(
+    () => replaceReference("no markers", "x"),
+    (e) => assertStringIncludes(String(e), "commands:start"),
+  );
 });
