@@ -45,6 +45,7 @@ export function stateTone(state: string): "good" | "bad" | "busy" | "neutral" {
   return "neutral";
 }
 
+// deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Width on the terminal: without colour codes. */
