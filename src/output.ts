@@ -109,12 +109,14 @@ export class Output {
 
   /**
    * Progress of one wait (a cluster starting, a run, a command): silent for the first second, then a
-   * line per state change, and a last line with the final state when the wait ends. On stderr; `always`
-   * shows it when stderr is not a terminal too (job runs: a CI log should show them).
+   * line per state change, and a last line with the final state when the wait ends. On stderr, when it
+   * is a terminal; `always` shows every state, from the start, wherever stderr goes (job runs: a CI log
+   * should show them).
    */
   wait(label: string, opts: { always?: boolean; afterMs?: number } = {}): WaitProgress {
     const show = (line: string) => opts.always ? this.info(line) : this.progress(line);
-    const afterMs = opts.afterMs ?? 1_000;
+    // A CI log gets every state of a job run; a terminal only waits that last (short ones stay quiet).
+    const afterMs = opts.afterMs ?? (opts.always ? 0 : 1_000);
     const st = () => this.errStyle;
     let shown = false;
     let last: string | undefined;

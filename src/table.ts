@@ -35,7 +35,7 @@ const BUSY =
 
 /** good (green), bad (red), busy (yellow) or neutral, judged by the most telling word of a state. */
 export function stateTone(state: string): "good" | "bad" | "busy" | "neutral" {
-  const words = state.trim().split(/\s+/);
+  const words = state.trim().split(/\s+/).map((w) => w.replace(/[:,;.)]+$/, ""));
   // "TERMINATED SUCCESS": the result state tells more than the life cycle.
   for (const w of [...words].reverse()) {
     if (BAD.test(w)) return "bad";
