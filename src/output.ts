@@ -82,7 +82,9 @@ export class Output {
   error(err: DbxrError): void {
     this.#sinks.stdout(JSON.stringify(err.toJSON(), null, 2) + "\n");
     if (this.format() === "text") {
-      this.#sinks.stderr(`Error: ${err.message}${err.hint ? `\n  next: ${err.hint}` : ""}\n`);
+      this.#sinks.stderr(
+        `${this.errStyle.state("Error")}: ${err.message}${err.hint ? `\n  next: ${err.hint}` : ""}\n`,
+      );
     }
     this.exitCode = err.exitCode;
   }
