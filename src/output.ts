@@ -24,7 +24,7 @@ export interface OutputSinks {
 export interface ResultOptions<T> {
   /** Text renderer; without one, text mode prints JSON too. `style` colours (or not) as the terminal allows. */
   text?: (data: T, style: Style) => string;
-  /** Seed commands print JSON on a TTY too, as the seed did. */
+  /** Seed commands print JSON on a TTY and under DBXR_OUTPUT=text too, as the seed did; only --text switches. */
   alwaysJson?: boolean;
   /** Exit code for a result that is not an error but not plain success (8 for `Running`). */
   exitCode?: number;
@@ -55,12 +55,15 @@ export class Output {
     this.#sinks = sinks;
   }
 
-  /** The format for a command's data: flag, then DBXR_OUTPUT, then JSON for seed commands or pipes. */
+  /**
+   * The format for a command's data: --json/--text, then JSON for the seed's commands (an agent's shell
+   * may carry a person's DBXR_OUTPUT=text; only the flag switches them), then DBXR_OUTPUT, then the TTY.
+   */
   format(alwaysJson = false): Format {
     if (this.flagFormat) return this.flagFormat;
+    if (alwaysJson) return "json";
     const env = this.#sinks.envFormat?.toLowerCase();
     if (env === "json" || env === "text") return env;
-    if (alwaysJson) return "json";
     return this.#sinks.stdoutIsTty ? "text" : "json";
   }
 

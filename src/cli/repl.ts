@@ -1,5 +1,5 @@
 // The seed's REPL commands: create, exec, await, cancel, destroy, status. They print JSON unless --text
-// (or DBXR_OUTPUT=text) asks for text, as the seed printed JSON on a terminal too.
+// asks for text, as the seed printed JSON on a terminal too.
 
 import { Command, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";

@@ -1,5 +1,5 @@
-// Text renderings of the seed's REPL answers, for `--text` (or DBXR_OUTPUT=text). They print JSON by
-// default, as the seed did; these say the same things in lines for people. Pure functions of the JSON.
+// Text renderings of the seed's REPL answers, for `--text`. They print JSON by default, as the seed did;
+// these say the same things in lines for people. Pure functions of the JSON.
 
 import { plainStyle, type Style, table } from "../table.ts";
 

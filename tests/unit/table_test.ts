@@ -85,7 +85,10 @@ Deno.test("--text is honoured by the seed's commands; their default stays JSON",
   const tty = output({ stdoutIsTty: true });
   tty.w.result({ a: 1 }, text);
   assertEquals(JSON.parse(tty.out()), { a: 1 });
-  const asked = output({ stdoutIsTty: true });
+  const env = output({ stdoutIsTty: true, env: "text" });
+  env.w.result({ a: 1 }, text);
+  assertEquals(JSON.parse(env.out()), { a: 1 }, "DBXR_OUTPUT=text does not switch them");
+  const asked = output({ stdoutIsTty: true, env: "json" });
   asked.w.flagFormat = "text";
   asked.w.result({ a: 1 }, text);
   assertEquals(asked.out(), "as text\n");
