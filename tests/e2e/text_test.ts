@@ -3,7 +3,10 @@
 // and `job list`.
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { type Served, served } from "../helpers/served.ts";
+import { permissionFlags } from "../helpers/cli.ts";
+import { denoDir, ROOT_DIR } from "../../scripts/flags.ts";
+import { shellQuote } from "../../src/shell.ts";
 
 Deno.test("the seed's commands: JSON by default, readable text with --text, the same exit codes", async () => {
   await using s = await served();
@@ -79,4 +82,53 @@ Deno.test("job run, job status and job list say a run's state the same way, in t
     new RegExp(`\\n${runId}\\s+TERMINATED SUCCESS\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+dbxr hello.py`),
   );
   assert(!list.stdout.includes("\t"), "aligned with spaces, not tabs");
+});
+
+/** Runs dbxr on a pseudo-terminal (util-linux `script`), as a person at a terminal would; null without it. */
+async function onTerminal(s: Served, args: string[], env: Record<string, string> = {}) {
+  const probe = await new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" })
+    .output().catch(() => null);
+  if (!probe?.success) return null;
+  const argv = [Deno.execPath(), "run", "--quiet", ...permissionFlags(), `${ROOT_DIR}main.ts`, ...args];
+  const out = await new Deno.Command("script", {
+    args: ["-qec", `stty cols 200; ${argv.map(shellQuote).join(" ")}`, "/dev/null"],
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR: denoDir(),
+      HOME: s.home,
+      DATABRICKS_HOST: s.host,
+      DATABRICKS_TOKEN: s.emulator.token,
+      TZ: "UTC",
+      ...env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).replace(/\r\n/g, "\n");
+}
+
+Deno.test("on a terminal: coloured states, help as wide as the terminal allows; NO_COLOR turns colours off", async (t) => {
+  await using s = await served();
+  const coloured = await onTerminal(s, ["cluster", "list"]);
+  if (coloured === null) {
+    t.step({
+      name: "util-linux `script` is not installed: no pseudo-terminal to test on",
+      ignore: true,
+      fn() {},
+    });
+    return;
+  }
+  assertStringIncludes(coloured, "\x1b[1mCLUSTER ID\x1b[0m");
+  assertStringIncludes(coloured, "\x1b[32mRUNNING\x1b[0m");
+  const plain = await onTerminal(s, ["cluster", "list"], { NO_COLOR: "1" });
+  assert(plain !== null && !plain.includes("\x1b["), plain ?? "");
+  assertMatch(plain!, /^CLUSTER ID\s+NAME\s+STATE/);
+  const help = await onTerminal(s, ["job", "run", "--help"]);
+  const widths = help!.split("\n").map((l) => l.length);
+  assert(
+    Math.max(...widths) <= 120 && Math.max(...widths) > 100,
+    `help is up to 120 wide: ${Math.max(...widths)}`,
+  );
 });
