@@ -91,9 +91,10 @@ export function helpConfiguration(): Partial<Help> {
   };
 }
 
-/** The help text of `cmd` as a terminal of `width` columns shows it. */
-export function helpText(cmd: AnyCommand, width: number): string {
+/** The help text of `cmd` as a terminal of `width` columns shows it (the reference leaves out the global flags). */
+export function helpText(cmd: AnyCommand, width: number, opts: { globalOptions?: boolean } = {}): string {
   const helper = Object.assign(new Help(), cmd.configureHelp());
+  if (opts.globalOptions === false) helper.showGlobalOptions = false;
   helper.prepareContext({ helpWidth: width, outputHasColors: false });
   return helper.formatHelp(cmd as never, helper);
 }

@@ -55,7 +55,8 @@ export function commandReference(program: AnyCommand): string {
     "| --- | --- |",
     ...rows,
     "",
-    "The full `--help` of every command, with its options and examples:",
+    "The full `--help` of every command, with its options and examples (each also lists the global options of",
+    '`dbxr --help` under "Global Options"):',
     "",
   ];
   out.push("<details>", "<summary><code>dbxr</code> (global options)</summary>", "");
@@ -72,7 +73,8 @@ export function commandReference(program: AnyCommand): string {
       "",
     );
     for (const { path, cmd } of members) {
-      out.push("```text", `$ dbxr ${path.join(" ")} --help`, helpText(cmd, HELP_WIDTH).trimEnd(), "```", "");
+      const help = helpText(cmd, HELP_WIDTH, { globalOptions: false }).trimEnd();
+      out.push("```text", `$ dbxr ${path.join(" ")} --help`, help, "```", "");
     }
     out.push("</details>", "");
   }
