@@ -40,9 +40,14 @@ function escapeProse(s: string): string {
     .replace(/[|<*]/g, (c) => "\\" + c);
 }
 
+/** Commands made with `{ hidden: true }` stay out of the reference, as out of --help's lists. */
+function isHidden(cmd: AnyCommand): boolean {
+  return Boolean((cmd as unknown as { _hidden?: boolean })._hidden);
+}
+
 /** The reference block, markers included. */
 export function commandReference(program: AnyCommand): string {
-  const all = walkCommands(program).filter(({ path }) => path.length > 0);
+  const all = walkCommands(program).filter(({ path, cmd }) => path.length > 0 && !isHidden(cmd));
   const leaves = all.filter(({ cmd }) => cmd.commands.length === 0);
   const rows = leaves.map(({ path, cmd }) =>
     `| \`${synopsis(path, cmd).replace(/\|/g, "\\|")}\` | ${cellMarkdown(cmd.description())} |`
@@ -62,8 +67,8 @@ export function commandReference(program: AnyCommand): string {
   out.push("<details>", "<summary><code>dbxr</code> (global options)</summary>", "");
   out.push("```text", "$ dbxr --help", helpText(program, HELP_WIDTH).trimEnd(), "```", "", "</details>", "");
   // One collapsed block per top-level command (a group with its subcommands, or a command alone).
-  for (const top of program.commands as readonly AnyCommand[]) {
-    const members = walkCommands(top, [top.name()]);
+  for (const top of (program.commands as readonly AnyCommand[]).filter((c) => !isHidden(c))) {
+    const members = walkCommands(top, [top.name()]).filter(({ cmd }) => !isHidden(cmd));
     const names = members.filter(({ cmd }) => cmd.commands.length === 0).map(({ path }) => path.join(" "));
     out.push(
       "<details>",
