@@ -64,7 +64,7 @@ Deno.test("job run, job status and job list say a run's state the same way, in t
 
   const r = await job(["run", "hello.py", "--cluster-id", cluster, "--text"]);
   assertEquals(r.code, 0, r.stdout + r.stderr);
-  const runId = /^run (\d+)  TERMINATED SUCCESS\n/.exec(r.stdout)?.[1];
+  const runId = /^run (\d+) {2}TERMINATED SUCCESS\n/.exec(r.stdout)?.[1];
   assert(runId, r.stdout);
   assertMatch(r.stdout, /\nTASK\s+RUN ID\s+STATE\s+LOG\s+ERROR\n\S+\s+\d+\s+SUCCESS\s+job_outputs\//);
   // Progress went to stderr (always, for CI logs), ending with the final state.

@@ -28,6 +28,7 @@ Deno.test("table: colours do not move the columns", () => {
     style: ansiStyle,
   });
   assert(coloured.includes("\x1b[32mRUNNING\x1b[0m") && coloured.includes("\x1b[31mERROR\x1b[0m"), coloured);
+  // deno-lint-ignore no-control-regex
   assertEquals(coloured.replace(/\x1b\[[0-9;]*m/g, ""), plain);
   assertEquals(visibleWidth("\x1b[1mID\x1b[0m"), 2);
 });
