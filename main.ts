@@ -29,6 +29,15 @@ function safeEnv(name: string): string | undefined {
   }
 }
 
+function terminalColumns(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined; // a terminal that does not say its size: the 80-column default
+  }
+}
+
 function realCtx(): { ctx: Ctx; interrupt: AbortController } {
   const interrupt = new AbortController();
   const out = new Output({
@@ -37,6 +46,8 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
     stdoutIsTty: Deno.stdout.isTerminal(),
     stderrIsTty: Deno.stderr.isTerminal(),
     envFormat: safeEnv("DBXR_OUTPUT"),
+    columns: terminalColumns(),
+    noColor: safeEnv("NO_COLOR"),
   });
   const ctx: Ctx = {
     env: safeEnv,

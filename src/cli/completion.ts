@@ -22,6 +22,7 @@ export function completionCommand(ctx: Ctx) {
         ctx.out.raw(completionScript(shell as Shell, nodes, VERSION));
       }),
     [
+      "dbxr completion bash > ~/.local/share/bash-completion/completions/dbxr",
       'eval "$(dbxr completion bash)"            # in ~/.bashrc',
       "source <(dbxr completion zsh)             # in ~/.zshrc, after compinit",
       "dbxr completion fish > ~/.config/fish/completions/dbxr.fish",

@@ -10,7 +10,7 @@ export function configCommands(ctx: Ctx, os: string) {
     "Write and list profiles of the Databricks config file (~/.databrickscfg, or DATABRICKS_CONFIG_FILE)",
   );
   examples(group, [
-    "printf '%s' \"$TOKEN\" | dbxr config init --profile dev --host https://dbc-123.cloud.databricks.com --token -",
+    "dbxr config init --profile dev --host https://dbc-123.cloud.databricks.com --token - < token.txt",
     "dbxr config profiles",
   ]);
 
@@ -50,10 +50,10 @@ export function configCommands(ctx: Ctx, os: string) {
         ctx.out.result(r, { text: initText });
       }),
     [
-      "printf '%s' \"$TOKEN\" | dbxr config init --profile dev --host https://dbc-123.cloud.databricks.com --token -",
+      "dbxr config init --profile dev --host https://dbc-123.cloud.databricks.com --token - < token.txt",
       "DATABRICKS_TOKEN=dapi... dbxr config init --profile dev --host https://dbc-123.cloud.databricks.com",
-      "printf '%s' \"$SECRET\" | dbxr config init --profile ci --host https://dbc-123.cloud.databricks.com \\",
-      "    --client-id 6f1c... --client-secret - --cluster-id 0123-456789-abcdefgh",
+      "printf '%s' \"$SECRET\" | dbxr config init --profile ci --host https://dbc-123.cloud.databricks.com " +
+      "--client-id 6f1c... --client-secret - --cluster-id 0123-456789-abcdefgh",
     ],
   ));
 

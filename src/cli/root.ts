@@ -6,6 +6,8 @@ import type { Ctx } from "../ctx.ts";
 import { redactText } from "../api/redact.ts";
 import { DbxrError, toDbxrError } from "../errors.ts";
 import { versionText } from "../about.ts";
+
+import { examples, helpConfiguration } from "./help.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { completionCommand } from "./completion.ts";
@@ -32,20 +34,13 @@ export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
   return cmd.optsWithGlobals() as GlobalFlags;
 }
 
-/** Adds an Examples block to a command's help; every command has one. */
-export function examples<C extends { addHelpText(pos: "after", text: string): unknown }>(
-  cmd: C,
-  lines: string[],
-): C {
-  cmd.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
-  return cmd;
-}
+export { examples } from "./help.ts";
 
 export function buildProgram(ctx: Ctx): Command {
   const program = new Command("dbxr")
     .description(
-      "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the\n" +
-        "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool:\n" +
+      "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the " +
+        "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool: " +
         "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
     )
     .version(versionText(), "-V, --version", "print the dbxr version, its Deno version and target")
@@ -94,7 +89,10 @@ export function buildProgram(ctx: Ctx): Command {
 function configureRecursively(cmd: Command, ctx: Ctx) {
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
+  cmd.configureHelp(helpConfiguration());
   cmd.configureOutput({
+    getOutHelpWidth: () => ctx.out.helpWidth,
+    getOutHasColors: () => ctx.out.colors,
     writeOut: (s) => ctx.out.raw(s),
     writeErr: () => {}, // usage errors become one JSON InvalidArgument error instead
     outputError: () => {},

@@ -9,6 +9,7 @@ import { poll, slowSchedule } from "../poll.ts";
 import { writeFileKeepingOthers } from "../session/atomic.ts";
 import { stripAnsi } from "../session/outputs.ts";
 import { diagnose, type Diagnosis } from "./diagnose.ts";
+import { runState } from "../table.ts";
 
 /** One line that says where a run is: `RUNNING (task main: RUNNING)`, with the state message. */
 export function runProgress(r: Run): string {
@@ -16,7 +17,7 @@ export function runProgress(r: Run): string {
   const tasks = (r.tasks ?? []).map((t) =>
     `${t.task_key}: ${t.state?.result_state ?? t.state?.life_cycle_state ?? "?"}`
   );
-  return `${s.life_cycle_state ?? "?"}${s.result_state ? ` ${s.result_state}` : ""}` +
+  return (runState(s.life_cycle_state, s.result_state) || "?") +
     (tasks.length ? ` (${tasks.join(", ")})` : "") + (s.state_message ? ` - ${s.state_message}` : "");
 }
 
@@ -52,6 +53,7 @@ export async function watchRun(
   o: WatchOptions,
 ): Promise<WatchOutcome> {
   let last: Run | undefined;
+  const progress = ctx.out.wait(`run ${runId}`, { always: true });
   try {
     const outcome = await poll<Run>(ctx, async () => {
       const r = await jobs.get(client, runId);
@@ -61,8 +63,9 @@ export async function watchRun(
       timeoutMs: o.timeoutSeconds * 1000,
       schedule: slowSchedule,
       signal: ctx.signal,
-      onProgress: (text, ms) => ctx.out.info(`run ${runId}: ${text} [${Math.round(ms / 1000)}s]`),
+      onPoll: progress.step,
     });
+    progress.end(runProgress(outcome.done ? outcome.value : last!), outcome.elapsedMs);
     return outcome.done ? { kind: "done", run: outcome.value } : { kind: "timeout", run: last! };
   } catch (e) {
     if (!ctx.signal.aborted) throw e;

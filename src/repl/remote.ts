@@ -59,6 +59,7 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
     }
     let outcome;
     let why = "";
+    const progress = r.ctx.out.wait(`context ${id}`);
     try {
       outcome = await poll<string>(r.ctx, async () => {
         const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
@@ -69,7 +70,8 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
           return { done: true, value: "Error" };
         }
         return { done: false, progress: s.status };
-      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal, onPoll: progress.step });
+      progress.end(outcome.done ? outcome.value : "not ready", outcome.elapsedMs);
     } catch (e) {
       // Interrupted (or failed) while waiting: never leave the context open on the cluster.
       await commands.destroyContext(r.client, r.clusterId, id, { detached: true }).catch(() => {});
