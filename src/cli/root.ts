@@ -9,6 +9,7 @@ import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
 import { replCommands } from "./repl.ts";
+import { replGroupCommand } from "./repl_extra.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
 
@@ -68,6 +69,7 @@ export function buildProgram(ctx: Ctx): Command {
 
   program.addCommand(findClusterCommand(ctx));
   for (const c of replCommands(ctx)) program.addCommand(c);
+  program.addCommand(replGroupCommand(ctx));
   program.addCommand(clusterCommands(ctx));
   program.addCommand(jobCommands(ctx));
   program.addCommand(workspaceCommands(ctx));
