@@ -256,5 +256,5 @@ export function gcText(r: Record<string, unknown>): string {
   const head = r.status === "planned"
     ? `${acted.length} context(s) to destroy, ${kept.length} kept (dry run)`
     : `${acted.length} context(s) destroyed, ${failed.length} failed, ${kept.length} kept`;
-  return `${head}\n${table(["CONTEXT", "CLUSTER", "ACTION", "WHY"], rows)}`;
+  return `${head}\n${table(["CONTEXT", "CLUSTER", "ACTION", "WHY"], rows)}`.replace(/ +$/gm, "");
 }

@@ -119,5 +119,8 @@ export function historyText(h: History): string {
   const head = `session ${h.session_name} (${h.status}) in ${h.project_dir}: ${h.steps.length} step${
     h.steps.length === 1 ? "" : "s"
   }${h.eviction_count ? `, ${h.eviction_count} eviction${h.eviction_count === 1 ? "" : "s"}` : ""}`;
-  return `${head}\n${table(["STEP", "TAG", "STATUS", "ELAPSED", "BYTES", "FILE"], rows)}`;
+  return `${head}\n${table(["STEP", "TAG", "STATUS", "ELAPSED", "BYTES", "FILE"], rows)}`.replace(
+    / +$/gm,
+    "",
+  );
 }

@@ -319,5 +319,5 @@ export function replayText(r: Record<string, unknown>): string {
   }
   for (const w of (r.warnings ?? []) as string[]) lines.push(`warning: ${w}`);
   if (r.hint) lines.push(`next: ${r.hint}`);
-  return lines.join("\n");
+  return lines.join("\n").replace(/ +$/gm, "");
 }
