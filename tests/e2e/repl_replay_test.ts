@@ -134,6 +134,30 @@ Deno.test("replay stops at the first failing step (its exit code); --skip-failed
   assertEquals((kj.skipped as J[]).map((x) => [x.step, x.reason]), [[3, "replay"]]);
 });
 
+Deno.test("a replayed step past --timeout: Running (exit 8) with the await tip and where to go on", async () => {
+  await using s = await served();
+  const t = await session(s);
+  await t.exec("import time", "imports");
+  await t.exec("time.sleep(3); slow = 1", "slow");
+  await t.exec("last = 2", "last");
+  const r = await t.run(["repl", "replay", "--timeout", "1"]);
+  assertEquals(r.code, 8, r.stdout);
+  const j = r.json();
+  assertEquals(j.status, "Running");
+  assertEquals((j.steps as J[]).map((x) => [x.cmd_id, x.status]), [["004_imports", "Finished"], [
+    "005_slow",
+    "Running",
+  ]]);
+  assertEquals((j.not_run as J[]).map((x) => x.step), [3]);
+  assertEquals(j.hint, `dbxr await --project-dir ${t.dir}`);
+  assertEquals((j.tip as J).then, `dbxr repl replay --from 3 --project-dir ${t.dir}`);
+  assertEquals((await t.run(["await", "--timeout", "30"])).code, 0);
+  const rest = await t.run(["repl", "replay", "--from", "3"]);
+  assertEquals(rest.code, 0, rest.stdout);
+  assertEquals((rest.json().steps as J[]).map((x) => [x.replay_of, x.cmd_id]), [[3, "006_last"]]);
+  assertEquals((await t.exec("print(slow + last)", "check")).json().stdout_preview, "3");
+});
+
 Deno.test("exec --no-replay with --replay-safe is a usage error; --replay-safe is recorded", async () => {
   await using s = await served();
   const t = await session(s);
