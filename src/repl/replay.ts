@@ -197,6 +197,18 @@ export async function replaySession(ctx: Ctx, flags: ReplFlags, o: ReplayOptions
     const err = stopError.toJSON() as Record<string, unknown>;
     return { exitCode: first?.exitCode ?? stopError.exitCode, response: { ...err, ...base } };
   }
+  if (!first && stoppedAt !== undefined) {
+    // Ctrl-C between two steps: nothing failed, but the rest was not run.
+    return {
+      exitCode: 130,
+      response: {
+        status: "Cancelled",
+        message: "Replay interrupted by user; the steps in not_run were not run.",
+        ...(notRun.length ? { hint: replayCommand(label, o, notRun[0].step) } : {}),
+        ...base,
+      },
+    };
+  }
   if (!first) {
     return {
       exitCode: 0,
