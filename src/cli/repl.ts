@@ -63,8 +63,19 @@ export function replCommands(ctx: Ctx): Command[] {
       .requiredOption("--tag <tag>", "a label for this step (used in the file names)")
       .option("--timeout <seconds>", "wait at most this long, then answer Running", positiveNumber, 600)
       .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .addOption(
+        new Option(
+          "--no-replay",
+          "record that `dbxr repl replay` must skip this step (side effects that must not run twice)",
+        ).conflicts("replaySafe"),
+      )
+      .addOption(
+        new Option("--replay-safe", "record that running this step again is fine (no replay warning)"),
+      )
       .action(async (o, c) => {
         const code = await readCode(ctx, o.command, globals(c).projectDir);
+        // Commander defaults a --no-x flag to true; only an explicit --no-replay is recorded.
+        const replay = o.replaySafe ? true : c.getOptionValueSource("replay") === "cli" ? false : undefined;
         const { openRepl, execStep } = await repl();
         const env = await openRepl(ctx, globals(c), "exec");
         const r = await execStep(env, {
@@ -72,11 +83,13 @@ export function replCommands(ctx: Ctx): Command[] {
           tag: o.tag,
           timeoutSeconds: o.timeout,
           previewChars: o.preview,
+          ...(replay !== undefined ? { replay } : {}),
         });
         ctx.out.result(r.response, { ...JSON_ALWAYS, text: execText, exitCode: r.exitCode });
       }),
     [
       `dbxr exec --command "print(spark.version)" --tag version`,
+      `dbxr exec --command "df.write.saveAsTable('main.x.t')" --tag save --no-replay`,
       "dbxr exec --command @step3_train.py --tag train --timeout 1800",
       "cat query.sql | dbxr exec --command - --tag query",
     ],

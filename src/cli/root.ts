@@ -15,7 +15,7 @@ import { configCommands } from "./config.ts";
 import { jobCommands } from "./job.ts";
 import { llmCommands } from "./llm.ts";
 import { replCommands } from "./repl.ts";
-import { replGroupCommands } from "./repl_group.ts";
+import { replGroupCommand } from "./repl_extra.ts";
 import { skillCommands } from "./skill.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
@@ -69,7 +69,7 @@ export function buildProgram(ctx: Ctx): Command {
 
   program.addCommand(findClusterCommand(ctx));
   for (const c of replCommands(ctx)) program.addCommand(c);
-  program.addCommand(replGroupCommands(ctx));
+  program.addCommand(replGroupCommand(ctx));
   program.addCommand(clusterCommands(ctx));
   program.addCommand(jobCommands(ctx));
   program.addCommand(workspaceCommands(ctx));

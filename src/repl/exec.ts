@@ -55,6 +55,10 @@ export interface ExecOptions {
   tag: string;
   timeoutSeconds: number;
   previewChars: number;
+  /** exec --no-replay (false) / --replay-safe (true), recorded in the step. */
+  replay?: boolean;
+  /** Set by `dbxr repl replay`: the recorded step this one re-runs. */
+  replayOf?: number;
 }
 
 const EXIT_FOR: Record<string, number> = { Finished: 0, Error: 1, Cancelled: 130, Running: 8 };
@@ -91,6 +95,8 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       now: env.ctx.now(),
       highestOnDisk: await highestStepOnDisk(store.projectDir),
       projectDir: env.projectDirLabel,
+      ...(o.replay !== undefined ? { replay: o.replay } : {}),
+      ...(o.replayOf !== undefined ? { replay_of: o.replayOf } : {}),
     });
     ({ active, files } = started);
     language = active.language as Language;

@@ -51,8 +51,14 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       if (isDbxrError(e) && CONTEXT_LIMIT_TEXT.test(e.message)) {
         throw new DbxrError(
           "ContextLimitReached",
-          `Cluster ${r.clusterId} has reached its execution context limit (145 on Databricks). Destroy unused sessions.`,
-          { hint: "dbxr destroy --project-dir <folder of an unused session>", details: e.details, cause: e },
+          `Cluster ${r.clusterId} has reached its execution context limit (145 on Databricks). Destroy unused ` +
+            "sessions (dbxr destroy --project-dir DIR), or let `dbxr repl gc` destroy the contexts that dbxr " +
+            "created and no session uses any more (add --idle HOURS for idle sessions too).",
+          {
+            hint: `dbxr repl gc --cluster-id ${r.clusterId} --dry-run`,
+            details: e.details,
+            cause: e,
+          },
         );
       }
       throw e;
