@@ -11,8 +11,10 @@ import {
   neededPackages,
   pipPackages,
   type ScriptFacts,
+  type UcObject,
 } from "./preflight_facts.ts";
 import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
+import type { Token } from "./pytokens.ts";
 import { shellQuote } from "../shell.ts";
 
 export type Severity = "error" | "warning" | "info";
@@ -31,6 +33,7 @@ export type RuleId =
   | "uc-access-mode"
   | "spark-version-cpu"
   | "spark-version-unlisted"
+  | "single-node-conf"
   | "runtime-15-4-pydantic"
   | "langchain-schema"
   | "databricks-agents-deps"
@@ -100,7 +103,7 @@ export const RULES: readonly Rule[] = [
         );
         const uses = [...nameUsages(s.module.tokens, "__file__"), ...inFStrings]
           .sort((a, b) => a.start - b.start);
-        return uses.map((t): Draft => {
+        const direct = uses.map((t): Draft => {
           const guarded = dunderFileGuarded(s, t.line);
           return {
             file: s.path,
@@ -112,6 +115,7 @@ export const RULES: readonly Rule[] = [
             ...(guarded ? { severity: "warning" } : {}),
           };
         });
+        return [...direct, ...indirectFileUses(s)];
       }),
   },
   {
@@ -374,17 +378,17 @@ export const RULES: readonly Rule[] = [
       "`PERMISSION_DENIED: clusters without UC`",
     explanation: 'Any job cluster that registers models to Unity Catalog must have "data_security_mode": ' +
       '"SINGLE_USER". Without it, register_model() fails with `PERMISSION_DENIED: Access denied to ' +
-      "clusters that don't have Unity Catalog enabled`.",
+      "clusters that don't have Unity Catalog enabled`. The checklist asks the same of any job touching " +
+      "Unity Catalog (three-part table names, /Volumes/ paths).",
     fix: 'Add "data_security_mode": "SINGLE_USER" to the cluster spec (DATA_SECURITY_MODE_DEDICATED is ' +
       "the same mode under its new name).",
     check: (f) => {
-      const why = f.ucFlag ? "--uc" : f.scripts.find((s) => s.registersToUc)?.path;
-      if (!f.spec || !why) return [];
+      const reason = ucReason(f);
+      if (!f.spec || !reason) return [];
       const spec = f.spec;
       return spec.clusters.flatMap((c): Draft[] => {
         const mode = c.data_security_mode;
         if (mode && UC_OK_MODES.has(mode)) return [];
-        const reason = why === "--uc" ? "with --uc" : `${why} registers to Unity Catalog`;
         return [{
           ...specPosition(spec, c, mode ? `"${mode}"` : undefined),
           message: mode
@@ -404,17 +408,27 @@ export const RULES: readonly Rule[] = [
     command: SPARK_VERSIONS,
     check: (f) => {
       const spec = f.spec;
-      if (!spec) return [];
-      return spec.clusters.flatMap((c): Draft[] => {
+      const fromSpec = (spec?.clusters ?? []).flatMap((c): Draft[] => {
         const v = c.spark_version;
-        if (!v || !/-ml-/.test(v) || /-(cpu|gpu)-ml-/.test(v)) return [];
+        if (!v || !missingCpu(v)) return [];
         const suggested = v.replace("-ml-", "-cpu-ml-");
         return [{
-          ...specPosition(spec, c, `"${v}"`),
+          ...specPosition(spec!, c, `"${v}"`),
           message: `spark_version "${v}" is invalid: ML keys carry -cpu- or -gpu- (e.g. "${suggested}")`,
           data: { spark_version: v, suggested },
         }];
       });
+      // --runtime names the same key: the same mistake, unless the spec already reported it.
+      const v = f.runtimeFlag;
+      if (!v || !missingCpu(v) || spec?.clusters.some((c) => c.spark_version === v)) return fromSpec;
+      const suggested = v.replace(/-ml-/, "-cpu-ml-");
+      return [...fromSpec, {
+        file: "--runtime",
+        line: 1,
+        column: 1,
+        message: `--runtime "${v}" is invalid: ML keys carry -cpu- or -gpu- (e.g. "${suggested}")`,
+        data: { spark_version: v, suggested },
+      }];
     },
   },
   {
@@ -427,6 +441,44 @@ export const RULES: readonly Rule[] = [
     command: SPARK_VERSIONS,
     online: true,
     check: () => [],
+  },
+  {
+    id: "single-node-conf",
+    severity: "warning",
+    seed:
+      "Standard Job Cluster Configuration (`num_workers: 0` with `spark.master`, the singleNode profile " +
+      "and the `ResourceClass` tag)",
+    explanation: 'The guide\'s template pairs "num_workers": 0 with "spark.master": "local[*]", ' +
+      '"spark.databricks.cluster.profile": "singleNode" and custom_tags "ResourceClass": "SingleNode". ' +
+      "Without them Databricks rejects the cluster or builds a standard cluster with no workers, where " +
+      "Spark work waits for executors that never come.",
+    fix: 'Add "spark_conf": {"spark.master": "local[*]", "spark.databricks.cluster.profile": "singleNode"} ' +
+      'and "custom_tags": {"ResourceClass": "SingleNode"}, or drop num_workers and use dbxr\'s template ' +
+      "(job run --template ml-single-node has all of them).",
+    command: "dbxr job run FILE --new-cluster --template ml-single-node",
+    check: (f) => {
+      const spec = f.spec;
+      if (!spec) return [];
+      return spec.clusters.flatMap((c): Draft[] => {
+        if (c.num_workers !== 0 || c.autoscale || c.is_single_node) return [];
+        const conf = c.spark_conf ?? {};
+        const missing = [
+          ...(String(conf["spark.master"] ?? "").startsWith("local") ? [] : ['spark.master "local[*]"']),
+          ...(conf["spark.databricks.cluster.profile"] === "singleNode"
+            ? []
+            : ['spark.databricks.cluster.profile "singleNode"']),
+          ...(c.custom_tags?.ResourceClass === "SingleNode"
+            ? []
+            : ['custom_tags.ResourceClass "SingleNode"']),
+        ];
+        if (missing.length === 0) return [];
+        return [{
+          ...specPosition(spec, c, '"num_workers"'),
+          message: `${c.where} has num_workers 0 but lacks ${missing.join(", ")}: not a single-node cluster`,
+          data: { missing },
+        }];
+      });
+    },
   },
   {
     id: "runtime-15-4-pydantic",
@@ -547,8 +599,10 @@ export interface PreflightReport {
   status: "ok" | "PreflightFailed";
   findings: Finding[];
   files: string[];
-  /** `catalog.schema` pairs that the scripts register into (for `dbxr uc ensure-schema`). */
+  /** `catalog.schema` pairs that the scripts register into or use (for `dbxr uc ensure-schema`). */
   uc_targets: string[];
+  /** What in the scripts touches Unity Catalog (tables, volumes, schemas, registered models). */
+  uc_objects: Array<UcObject & { file: string }>;
   counts: Record<Severity, number>;
   strict: boolean;
 }
@@ -573,8 +627,12 @@ export function runPreflight(input: PreflightInput): PreflightReport {
     findings,
     files: input.files.map((f) => f.path),
     uc_targets: [
-      ...new Set(facts.scripts.flatMap((s) => s.ucTargets.map((t) => `${t.catalog}.${t.schema}`))),
+      ...new Set(facts.scripts.flatMap((s) => [
+        ...s.ucTargets.map((t) => `${t.catalog}.${t.schema}`),
+        ...s.ucObjects.flatMap((o) => o.schema ? [o.schema] : []),
+      ])),
     ],
+    uc_objects: facts.scripts.flatMap((s) => s.ucObjects.map((o) => ({ file: s.path, ...o }))),
     counts,
     strict,
   };
@@ -694,26 +752,118 @@ const KNOWN_MODULES = new Set(
     "tensorflow matplotlib").split(" "),
 );
 
-/** `__file__` behind `except NameError` or `"__file__" in globals()`: the script has a fallback. */
 /**
- * Is the `__file__` on this line guarded: inside a `try:` whose `except NameError` follows within a few
- * lines, or next to a `"__file__" in globals()` / `.get("__file__")` test? Local, so that an unrelated
- * `except NameError` elsewhere in the file does not excuse it.
+ * Is the `__file__` on this line guarded: inside a `try:` whose `except NameError` (KeyError, Exception,
+ * or a bare except) follows within a few lines, or next to a `"__file__" in globals()` / `.get("__file__")`
+ * test (other than `self`, the use being judged)? Local, so that an unrelated `except` elsewhere in the
+ * file does not excuse it.
  */
-function dunderFileGuarded(s: ScriptFacts, line: number): boolean {
+function dunderFileGuarded(s: ScriptFacts, line: number, self?: Token): boolean {
   const code = codeTokens(s.module.tokens);
   const near = (t: { line: number }, before: number, after: number) =>
     t.line >= line - before && t.line <= line + after;
   const tryBefore = code.some((t) => t.kind === "name" && t.text === "try" && t.line < line && near(t, 8, 0));
   const exceptAfter = code.some((t, i) =>
-    t.kind === "name" && t.text === "NameError" && t.line > line && near(t, 0, 8) &&
-    code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")
+    t.kind === "name" && t.line > line && near(t, 0, 8) && (
+      (GUARD_ERRORS.has(t.text) &&
+        code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")) ||
+      (t.text === "except" && code[i + 1]?.text === ":")
+    )
   );
   const tested = code.some((t, i) =>
-    t.kind === "string" && t.value === "__file__" && near(t, 2, 0) &&
+    t !== self && t.kind === "string" && t.value === "__file__" && near(t, 2, 0) &&
     (code[i + 1]?.text === "in" || code[i - 2]?.text?.endsWith("get"))
   );
   return (tryBefore && exceptAfter) || tested;
+}
+
+const GUARD_ERRORS = new Set(["NameError", "KeyError", "Exception", "BaseException"]);
+
+/**
+ * `globals()["__file__"]`, `vars()['__file__']`, `locals()["__file__"]` (KeyError) and
+ * `globals().get("__file__")` (None, then a TypeError where a path is built from it): the same missing
+ * name reached through the namespace dict. A default, an `or` fallback or a guard makes it a warning.
+ */
+function indirectFileUses(s: ScriptFacts): Draft[] {
+  const code = codeTokens(s.module.tokens);
+  const out: Draft[] = [];
+  const isFile = (t: Token | undefined) =>
+    t?.kind === "string" && t.value === "__file__" && !/f/.test(t.prefix ?? "");
+  for (let i = 0; i < code.length; i++) {
+    const t = code[i];
+    if (t.kind !== "name" || !NAMESPACES.has(t.text) || code[i - 1]?.text === ".") continue;
+    if (code[i + 1]?.text !== "(" || code[i + 2]?.text !== ")") continue;
+    const at = { file: s.path, line: t.line, column: t.column };
+    const how = `${t.text}()`;
+    if (code[i + 3]?.text === "[" && isFile(code[i + 4]) && code[i + 5]?.text === "]") {
+      const guarded = dunderFileGuarded(s, t.line, code[i + 4]);
+      out.push({
+        ...at,
+        message: guarded
+          ? `\`${how}["__file__"]\` is behind a guard; the fallback path is what runs as a job`
+          : `\`${how}["__file__"]\` raises KeyError in a spark_python_task: __file__ is not defined there`,
+        ...(guarded ? { severity: "warning" } : {}),
+      });
+    } else if (
+      code[i + 3]?.text === "." && code[i + 4]?.text === "get" && code[i + 5]?.text === "(" &&
+      isFile(code[i + 6])
+    ) {
+      const hasDefault = code[i + 7]?.text === ",";
+      const close = hasDefault ? undefined : code[i + 7]?.text === ")" ? i + 7 : undefined;
+      const orFallback = close !== undefined && code[close + 1]?.text === "or";
+      // Passed straight into a call (Path(…), os.path.dirname(…)): None fails there at once.
+      const intoCall = code[i - 1]?.text === "(" || code[i - 1]?.text === ",";
+      const fallback = hasDefault || orFallback;
+      if (fallback || !intoCall) {
+        out.push({
+          ...at,
+          severity: "warning",
+          message: fallback
+            ? `\`${how}.get("__file__", …)\` falls back: as a job __file__ is not defined, so the fallback is what runs`
+            : `\`${how}.get("__file__")\` is None in a spark_python_task: check that the script handles it`,
+        });
+      } else {
+        out.push({
+          ...at,
+          message: `\`${how}.get("__file__")\` is None in a spark_python_task (__file__ is not defined), ` +
+            "so building a path from it fails (TypeError)",
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const NAMESPACES = new Set(["globals", "vars", "locals"]);
+
+/** Why the job touches Unity Catalog ("with --uc", "job.py writes table main.sales.daily"), if it does. */
+export function ucReason(f: Facts): string | undefined {
+  if (f.ucFlag) return "with --uc";
+  for (const s of f.scripts) {
+    const o = s.ucObjects[0];
+    if (s.registersToUc && (!o || o.kind === "model")) return `${s.path} registers to Unity Catalog`;
+    if (o) return `${s.path} ${ucUseText(o)}`;
+  }
+  return undefined;
+}
+
+export function ucUseText(o: UcObject): string {
+  const at = `line ${o.line}`;
+  switch (o.kind) {
+    case "model":
+      return `registers model ${o.name} (${at})`;
+    case "table":
+      return `uses table ${o.name} via ${o.via} (${at})`;
+    case "volume":
+      return `uses volume ${o.name} (${at})`;
+    case "schema":
+      return `uses schema ${o.name} via ${o.via} (${at})`;
+  }
+}
+
+/** An ML runtime key without its -cpu-/-gpu- part (`16.4.x-ml-scala2.12`). */
+function missingCpu(v: string): boolean {
+  return /-ml-/.test(v) && !/-(cpu|gpu)-ml-/.test(v);
 }
 
 function isPipMagic(text: string): boolean {
