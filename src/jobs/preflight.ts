@@ -5,16 +5,20 @@
 import { type ClusterSpec, mlflowMajor, positionIn, type SpecCluster } from "./cluster_spec.ts";
 import {
   argNamed,
+  COPIERS,
   declaredPackages,
   type Facts,
   gatherFacts,
+  type LogModelCall,
   neededPackages,
   pipPackages,
+  type QCall,
   type ScriptFacts,
   type UcObject,
 } from "./preflight_facts.ts";
 import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
 import type { Token } from "./pytokens.ts";
+import { compareTimes, enclosingDef, execTime, outermostDef } from "./pyblocks.ts";
 import { shellQuote } from "../shell.ts";
 
 export type Severity = "error" | "warning" | "info";
@@ -26,6 +30,7 @@ export type RuleId =
   | "uc-signature"
   | "langchain-name-kwarg"
   | "toolnode-errors"
+  | "agent-node-try"
   | "pip-requirements"
   | "pip-magic"
   | "magic-line"
@@ -34,6 +39,8 @@ export type RuleId =
   | "spark-version-cpu"
   | "spark-version-unlisted"
   | "single-node-conf"
+  | "uc-schema-missing"
+  | "active-run"
   | "runtime-15-4-pydantic"
   | "langchain-schema"
   | "databricks-agents-deps"
@@ -140,24 +147,9 @@ export const RULES: readonly Rule[] = [
       "agent.py **before** bundling code_paths, so all imports in agent.py must resolve at log time, " +
       "not just at serving time.",
     fix: "Call sys.path.insert(0, LOCAL_DIR) with the agent's (local) directory BEFORE any " +
-      "mlflow.*.log_model() call.",
-    check: (f) =>
-      f.scripts.flatMap((s) =>
-        s.logModels.flatMap((l): Draft[] => {
-          const before = s.sysPathAdds.some((p) => p.call.line < l.call.line);
-          const after = s.sysPathAdds.find((p) => p.call.line > l.call.line);
-          if (before || (!after && !l.codeBased)) return [];
-          return [{
-            file: s.path,
-            line: l.call.line,
-            column: l.call.column,
-            message: after
-              ? `${l.call.callee}() runs before sys.path is set (line ${after.call.line}); ` +
-                "MLflow imports the model file at log time"
-              : `${l.call.callee}() logs a code file but the script never puts its directory on sys.path`,
-          }];
-        })
-      ),
+      "mlflow.*.log_model() call. Judged by the order the code runs in (a function runs where the script " +
+      "calls it); where that cannot be told, it is a warning.",
+    check: (f) => f.scripts.flatMap((s) => s.logModels.flatMap((l) => syspathOrder(s, l))),
   },
   {
     id: "uc-signature",
@@ -249,6 +241,18 @@ export const RULES: readonly Rule[] = [
           }];
         })
       ),
+  },
+  {
+    id: "agent-node-try",
+    severity: "warning",
+    seed: '`handle_tool_errors=True` is REQUIRED: "Also wrap the agent node in try-except"',
+    explanation: "The guide's agent pattern wraps the agent node's LLM call in try-except: an exception " +
+      "from the model (rate limit, timeout, a bad tool call) otherwise crashes the whole graph, and MLflow's " +
+      "handler returns null to the caller, as with a failing tool.",
+    fix: 'def agent_node(state: MessagesState):\n    try:\n        return {"messages": ' +
+      '[llm_with_tools.invoke(messages)]}\n    except Exception as exc:\n        return {"messages": ' +
+      '[AIMessage(content=f"Error: {exc}")]}',
+    check: (f) => f.scripts.flatMap(agentNodeFindings),
   },
   {
     id: "pip-requirements",
@@ -443,6 +447,29 @@ export const RULES: readonly Rule[] = [
     check: () => [],
   },
   {
+    id: "uc-schema-missing",
+    severity: "error",
+    seed: "Critical Runtime Constraints 6 (verify catalog and schema exist); troubleshooting " +
+      "`RESOURCE_DOES_NOT_EXIST: catalog.schema`",
+    explanation: "Verify the target catalog and schema exist before running: a registration or a table " +
+      "write into a missing schema fails with `RESOURCE_DOES_NOT_EXIST`, after the cluster has started.",
+    fix: "Create the schema (dbxr uc ensure-schema CATALOG.SCHEMA), or let job run create it with " +
+      "--ensure-schema.",
+    command: "dbxr job run FILE --ensure-schema",
+    online: true,
+    check: () => [],
+  },
+  {
+    id: "active-run",
+    severity: "warning",
+    seed: "Troubleshooting `MAX_CONCURRENT_RUNS_REACHED` (previous run still active: cancel it first)",
+    explanation: "A previous run of the same script is still active: `MAX_CONCURRENT_RUNS_REACHED` when " +
+      "the job allows one run at a time, and two runs writing the same model or tables otherwise.",
+    fix: "Cancel the previous run first (dbxr job cancel RUN_ID), or wait for it to end.",
+    online: true,
+    check: () => [],
+  },
+  {
     id: "single-node-conf",
     severity: "warning",
     seed:
@@ -593,6 +620,11 @@ export interface PreflightInput {
   strict?: boolean;
   /** "16.4", "16.4 LTS ML" or a spark_version key; beats the cluster spec's version. */
   runtime?: string;
+  /**
+   * The trees that `job run --include` uploads to /Workspace beside the script: their top-level module
+   * names, so that the script's imports of them are known to fail (without --wrap or a local copy).
+   */
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 export interface PreflightReport {
@@ -660,6 +692,11 @@ function toFinding(rule: Rule, d: Draft, entry: string): Finding {
   return f;
 }
 
+/** A finding of an online rule (job run's checks against the workspace), filled in like the static ones. */
+export function onlineFinding(id: RuleId, d: Draft, entry: string): Finding {
+  return toFinding(ruleById(id), d, entry);
+}
+
 /**
  * The online half of the spark version check, for `job run`: a key that the workspace does not list
  * (from `clusters/spark-versions`). Suggests the listed key of the same version and flavour.
@@ -688,8 +725,108 @@ export function checkSparkVersionListed(
 // ---------------------------------------------------------------------------------------------------------
 // Helpers of the rules
 
-function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+/**
+ * A graph node (a function whose first parameter is the graph state: named `state`, or annotated with a
+ * `…State` type) that calls `.invoke(`/`.ainvoke(` on a chat model outside a `try:` in its own body.
+ */
+function agentNodeFindings(s: ScriptFacts): Draft[] {
   const out: Draft[] = [];
+  for (const def of s.blocks.defs) {
+    const first = def.params.find((p) => p.name !== "self" && p.name !== "cls");
+    if (!first || !(first.name === "state" || /State\b/.test(first.annotation))) continue;
+    for (const c of s.calls) {
+      if (c.line <= def.line || c.line > def.endLine || enclosingDef(s.blocks, c.line) !== def) continue;
+      const parts = c.callee.split(".");
+      if (!/^a?invoke$/.test(parts[parts.length - 1])) continue;
+      const receiver = c.onExpression
+        ? chainedReceiver(s, c)
+        : parts.length > 1
+        ? parts[parts.length - 2]
+        : "";
+      if (!receiver || !isChatModel(s, receiver)) continue;
+      const guarded = s.blocks.tries.some((t) => t.line > def.line && t.line < c.line && c.line <= t.endLine);
+      if (guarded) continue;
+      out.push({
+        file: s.path,
+        line: c.line,
+        column: c.column,
+        message: `agent node ${def.name}(${first.name}) calls ${receiver}${c.onExpression ? "(…)" : ""}.` +
+          `${parts[parts.length - 1]}() ` +
+          "outside try/except: a model error crashes the graph and the endpoint answers null",
+      });
+    }
+  }
+  return out;
+}
+
+const CHAT_MODEL_NAME = /llm|model|chat/i;
+const CHAT_MODEL_MAKER = /(^|\.)(Chat[A-Z]\w*|init_chat_model|bind_tools|with_structured_output|with_retry)$/;
+
+/** The name a chat model is held in, or an expression that makes one (`ChatDatabricks(…)`, `.bind_tools`). */
+function isChatModel(s: ScriptFacts, receiver: string): boolean {
+  if (CHAT_MODEL_NAME.test(receiver) || CHAT_MODEL_MAKER.test(receiver)) return true;
+  const defs = s.scope.values.get(receiver) ?? [];
+  return defs.some((toks) => toks.some((t) => t.kind === "name" && CHAT_MODEL_MAKER.test(t.text)));
+}
+
+/** For `llm.bind_tools(tools).invoke(…)`: the callee of the call that the `.invoke` is chained on. */
+function chainedReceiver(s: ScriptFacts, c: QCall): string {
+  const before = s.calls.filter((x) => x.line === c.line && x.column < c.column && x.endLine >= c.line);
+  const last = before[before.length - 1];
+  return last ? last.callee : "";
+}
+
+/**
+ * sys.path before log_model, judged by when each runs (execTime), not by line order: a function that the
+ * `if __name__ == "__main__":` block calls after inserting into sys.path is fine. Only a known order makes
+ * an error; where it cannot be told (functions the script never calls by name), a warning.
+ */
+function syspathOrder(s: ScriptFacts, l: LogModelCall): Draft[] {
+  const at = { file: s.path, line: l.call.line, column: l.call.column };
+  const time = (c: { line: number; column: number }) => execTime(s.blocks, s.calls, c.line, c.column);
+  if (s.sysPathAdds.length === 0) {
+    if (!l.codeBased) return [];
+    return [{
+      ...at,
+      message: `${l.call.callee}() logs a code file but the script never puts its directory on sys.path`,
+    }];
+  }
+  const lt = time(l.call);
+  const adds = s.sysPathAdds.map((p) => ({ p, t: time(p.call) }));
+  if (lt) {
+    if (adds.some((a) => a.t && compareTimes(a.t, lt) < 0)) return [];
+    const after = adds.find((a) => a.t);
+    if (adds.every((a) => a.t) && after) {
+      return [{
+        ...at,
+        message: `${l.call.callee}() runs before sys.path is set (line ${after.p.call.line}); ` +
+          "MLflow imports the model file at log time",
+      }];
+    }
+  } else {
+    // Module-level code above the function's def has run before anything can call the function; an
+    // insert earlier in the same function body runs first whoever calls it.
+    const def = outermostDef(s.blocks, l.call.line);
+    if (def && adds.some((a) => a.t && a.t.length === 1 && a.t[0][0] < def.line)) return [];
+    const own = enclosingDef(s.blocks, l.call.line);
+    if (
+      own && adds.some((a) => a.p.call.line < l.call.line && enclosingDef(s.blocks, a.p.call.line) === own)
+    ) {
+      return [];
+    }
+  }
+  const unknown = adds.find((a) => !a.t) ?? adds[0];
+  return [{
+    ...at,
+    severity: "warning",
+    message:
+      `cannot tell whether ${l.call.callee}() runs after sys.path is set (line ${unknown.p.call.line}): ` +
+      "the order depends on calls the check cannot follow; make sure sys.path.insert runs first",
+  }];
+}
+
+function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+  const out: Draft[] = s.path === f.entry ? uploadedImportFindings(f, s) : [];
   const localModules = new Set(f.scripts.map((x) => x.path.split("/").pop()!.replace(/\.py$/, "")));
   for (const add of s.sysPathAdds.filter((a) => a.workspace)) {
     const at = { file: s.path, line: add.call.line, column: add.call.column };
@@ -734,6 +871,36 @@ function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
       column: l.call.column,
       message:
         `${l.call.callee}() logs ${ws} straight from /Workspace/; MLflow imports it at log time and fails`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Imports, in the job's script, of a module that `job run --include` uploads to /Workspace: importlib
+ * cannot find it there (`No module named …`) unless the script first copies the tree to a local path and
+ * puts that on sys.path. `--wrap` makes that copy, so job run drops these findings under it.
+ */
+function uploadedImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+  const out: Draft[] = [];
+  for (const imp of s.module.imports) {
+    if (imp.level > 0) continue;
+    const mod = top(imp.module);
+    const tree = f.uploaded.find((u) => u.modules.includes(mod));
+    if (!tree) continue;
+    // The source of the copy may come from argv or the environment: any copy then a local sys.path entry.
+    const copied = s.calls.some((c) => COPIERS.has(c.qualified) && c.line < imp.line) &&
+      s.sysPathAdds.some((a) => !a.workspace && a.call.line < imp.line);
+    if (copied) continue;
+    out.push({
+      file: s.path,
+      line: imp.line,
+      column: imp.column,
+      message:
+        `imports '${imp.module}' from --include ${tree.include}, which job run uploads to /Workspace/; ` +
+        `Python cannot import from there (No module named '${mod}'): run with --wrap, or copy the tree to ` +
+        "/tmp and put that on sys.path first",
+      data: { module: imp.module, include: tree.include },
     });
   }
   return out;

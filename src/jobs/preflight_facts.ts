@@ -13,6 +13,7 @@ import {
 } from "./pycalls.ts";
 import { constString, qualifiedCallee, type Scope, scopeOf, stringsOf } from "./pyscope.ts";
 import type { Token } from "./pytokens.ts";
+import { blocksOf, type PyBlocks } from "./pyblocks.ts";
 
 export interface QCall extends PyCall {
   /** The callee resolved through the file's imports (`mlflow.pyfunc.log_model`). */
@@ -76,6 +77,8 @@ export interface ScriptFacts {
   registersToUc: boolean;
   /** Unity Catalog objects the script uses (tables, volumes, schemas, and the models it registers to UC). */
   ucObjects: UcObject[];
+  /** Functions and try bodies, for the rules that ask where code sits and when it runs. */
+  blocks: PyBlocks;
   magics: Token[];
 }
 
@@ -90,6 +93,8 @@ export interface Facts {
   runtimeFlag?: string;
   /** --uc was given. */
   ucFlag: boolean;
+  /** Trees job run uploads to /Workspace (--include), with their top-level module names. */
+  uploaded: Array<{ include: string; modules: string[] }>;
 }
 
 export interface FactsInput {
@@ -97,6 +102,7 @@ export interface FactsInput {
   clusterSpec?: ClusterSpec;
   uc?: boolean;
   runtime?: string;
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 const LOG_MODEL_RE = /^mlflow\.([A-Za-z_][\w]*)\.log_model$/;
@@ -106,7 +112,7 @@ const SYS_PATH_ADDERS: Record<string, number> = {
   "sys.path.extend": 0,
   "site.addsitedir": 0,
 };
-const COPIERS = new Set([
+export const COPIERS: ReadonlySet<string> = new Set([
   "shutil.copytree",
   "shutil.copy",
   "shutil.copy2",
@@ -120,7 +126,12 @@ export function gatherFacts(input: FactsInput): Facts {
   const specVersion = input.clusterSpec?.clusters.find((c) => c.spark_version)?.spark_version;
   const fromSpec = parseRuntime(specVersion);
   const runtime = fromFlag ?? fromSpec;
-  const facts: Facts = { scripts, entry: input.files[0]?.path ?? "", ucFlag: Boolean(input.uc) };
+  const facts: Facts = {
+    scripts,
+    entry: input.files[0]?.path ?? "",
+    ucFlag: Boolean(input.uc),
+    uploaded: input.uploaded ?? [],
+  };
   if (input.clusterSpec) facts.spec = input.clusterSpec;
   if (runtime) {
     facts.runtime = runtime;
@@ -211,6 +222,7 @@ function scriptFacts(path: string, source: string, ucFlag: boolean): ScriptFacts
     ucTargets,
     registersToUc,
     ucObjects,
+    blocks: blocksOf(module.tokens),
     magics: magicLines(module.tokens),
   };
 }

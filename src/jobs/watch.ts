@@ -7,7 +7,7 @@ import type { Ctx } from "../ctx.ts";
 import { isDbxrError } from "../errors.ts";
 import { poll, slowSchedule } from "../poll.ts";
 import { writeFileAtomic } from "../session/atomic.ts";
-import { stripAnsi } from "../session/outputs.ts";
+import { stripAnsi, tailPreview } from "../session/outputs.ts";
 import { diagnose, type Diagnosis } from "./diagnose.ts";
 
 /** One line that says where a run is: `RUNNING (task main: RUNNING)`, with the state message. */
@@ -87,6 +87,8 @@ export interface TaskOutput {
   state_message: string;
   log_file: string | null;
   logs_bytes: number;
+  /** The last characters of the log (`--preview`, 200 by default); null without a log. */
+  logs_preview: string | null;
   logs_truncated: boolean;
   error: string | null;
   error_trace_file: string | null;
@@ -98,6 +100,7 @@ export async function collectOutputs(
   client: ApiClient,
   run: Run,
   projectDir: string,
+  previewChars = 200,
 ): Promise<{ tasks: TaskOutput[]; outputs: Map<string, RunOutput> }> {
   const dir = `job_outputs/${run.run_id}`;
   const tasks: TaskOutput[] = [];
@@ -135,6 +138,7 @@ export async function collectOutputs(
       state_message: t.state?.state_message ?? "",
       log_file: logFile,
       logs_bytes: logsBytes,
+      logs_preview: out.logs !== undefined ? tailPreview(out.logs, previewChars) : null,
       logs_truncated: Boolean(out.logs_truncated),
       error: out.error ?? null,
       error_trace_file: traceFile,
@@ -159,7 +163,8 @@ export function diagnoseRun(
     resultState: run.state?.result_state,
     stateMessage: run.state?.state_message,
     terminationCode: run.status?.termination_details?.code,
-    sparkVersion: extra.sparkVersion,
+    // job diagnose has no local flag: a new job cluster's spec in the run says which runtime it used.
+    sparkVersion: extra.sparkVersion ?? runSparkVersion(run),
     tasks: (run.tasks ?? []).map((t) => {
       const o = outputs.get(t.task_key) ?? {};
       return {
@@ -172,6 +177,11 @@ export function diagnoseRun(
       };
     }),
   });
+}
+
+function runSparkVersion(run: Run): string | undefined {
+  const v = run.tasks?.map((t) => t.new_cluster?.spark_version).find((x) => typeof x === "string");
+  return typeof v === "string" ? v : undefined;
 }
 
 /** The JSON that job run/watch/output/status print for a run. */
