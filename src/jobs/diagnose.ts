@@ -514,7 +514,7 @@ const RULES: readonly Rule[] = [
     id: "missing-arguments",
     source: "dbxr",
     pattern:
-      /the following arguments are required: (.+)|^\s*(?:IndexError: list index out of range)\s*$|error: argument [^:]+: expected (?:one|\d+) arguments?/,
+      /the following arguments are required: ((?:-{0,2}[\w-]+)(?:, -{0,2}[\w-]+)*)\s*$|^\s*(?:IndexError: list index out of range)\s*$|error: argument [^:]+: expected (?:one|\d+) arguments?/,
     // An IndexError is about argv only when the trace shows sys.argv being indexed.
     when: (m, _env, scope) =>
       m[0].includes("IndexError") ? scope.texts.some((t) => /sys\.argv\[/.test(t)) : true,
