@@ -8,7 +8,7 @@ import * as scim from "../api/scim.ts";
 import * as unity from "../api/unity.ts";
 import { ensureSchema } from "../unity/schemas.ts";
 import type { Ctx } from "../ctx.ts";
-import { DbxrError } from "../errors.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
 import { uploadPaths } from "../workspace/upload.ts";
 import { basename, relative, resolve } from "node:path";
 import { collectOutputs, diagnoseRun, runJson, succeeded, type TaskOutput, watchRun } from "./watch.ts";
@@ -162,7 +162,11 @@ export async function runJob(
   const missingSchemas: string[] = [];
   for (const target of uc) {
     const [catalog, schema] = target.split(".");
-    const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`);
+    // A schema the user may use but not describe cannot be judged: say nothing rather than refuse.
+    const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`).catch((e) => {
+      if (isDbxrError(e, "PermissionDenied")) return true;
+      throw e;
+    });
     if (found) continue;
     if (o.ensureSchema) missingSchemas.push(`${catalog}.${schema}`);
     else {
