@@ -226,11 +226,14 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, diagnoseRun, runJson } = await jobsLib();
+        const { api, collectOutputs, diagnoseRun, runJson, runRuntime } = await jobsLib();
         const conn = await connect(ctx, g, "job_diagnose");
         const r = await api.get(conn.client, id);
         const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs) }, { text: reportText });
+        const sparkVersion = await runRuntime(conn.client, r);
+        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs, { sparkVersion }) }, {
+          text: reportText,
+        });
       }),
     ["dbxr job diagnose 123456"],
   );

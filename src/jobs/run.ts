@@ -11,7 +11,15 @@ import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { uploadPaths } from "../workspace/upload.ts";
 import { basename, relative, resolve } from "node:path";
-import { collectOutputs, diagnoseRun, runJson, succeeded, type TaskOutput, watchRun } from "./watch.ts";
+import {
+  collectOutputs,
+  diagnoseRun,
+  runJson,
+  runRuntime,
+  succeeded,
+  type TaskOutput,
+  watchRun,
+} from "./watch.ts";
 import { buildClusterSpec } from "./templates.ts";
 import { checkFiles, type Finding, type PreflightReport } from "./check.ts";
 import { checkSparkVersionListed, onlineFinding, ucUseText } from "./preflight.ts";
@@ -335,7 +343,7 @@ export async function finishRun(
     };
   }
   const diagnosis = diagnoseRun(w.run, outputs, {
-    sparkVersion: o.sparkVersion,
+    sparkVersion: o.sparkVersion ?? await runRuntime(conn.client, w.run),
     file: o.file,
     localModules: o.localModules,
   });

@@ -1,5 +1,6 @@
 // Watching a run to its end and collecting every task's output into job_outputs/<run_id>/<task>.log.
 
+import * as clusters from "../api/clusters.ts";
 import * as jobs from "../api/jobs.ts";
 import type { Run, RunOutput } from "../api/jobs.ts";
 import type { ApiClient } from "../api/http.ts";
@@ -177,6 +178,23 @@ export function diagnoseRun(
       };
     }),
   });
+}
+
+/**
+ * The runtime a run used, for the diagnoses that depend on it: a new cluster's spark_version in the run,
+ * else the existing cluster's (looked up; undefined when it cannot be).
+ */
+export async function runRuntime(client: ApiClient, run: Run): Promise<string | undefined> {
+  const own = runSparkVersion(run);
+  if (own) return own;
+  const id = run.tasks?.map((t) => t.existing_cluster_id ?? t.cluster_instance?.cluster_id).find(Boolean);
+  if (!id) return undefined;
+  try {
+    return (await clusters.get(client, id)).spark_version || undefined;
+  } catch (e) {
+    if (isDbxrError(e) && (e.code === "AuthError" || e.code === "NetworkError")) throw e;
+    return undefined;
+  }
 }
 
 function runSparkVersion(run: Run): string | undefined {

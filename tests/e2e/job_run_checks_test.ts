@@ -144,3 +144,18 @@ Deno.test("job check --runtime: an ML key without -cpu- is an error, as in a clu
   assertEquals([f.severity, f.data?.suggested], ["error", "16.4.x-cpu-ml-scala2.12"]);
   assertEquals((await p.job(["check", "hello.py", "--runtime", "16.4.x-cpu-ml-scala2.12"])).code, 0);
 });
+
+Deno.test("job diagnose: the runtime comes from the run's cluster, so model_validator names 15.4 only there", async () => {
+  await using s = await served();
+  const p = await project(s, {
+    "pyd.py":
+      "raise ImportError(\"cannot import name 'model_validator' from 'pydantic' (/x/pydantic.so)\")\n",
+  });
+  const r = await p.job(["run", "pyd.py", "--cluster-id", p.cluster]);
+  assertEquals([r.code, r.json().status], [1, "RunFailed"], r.stdout + r.stderr);
+  const d = await p.job(["diagnose", String(r.json().run_id)]);
+  const pyd = (d.json().diagnosis as J[]).find((x) => x.id === "pydantic-v1-runtime")!;
+  // The analytics cluster runs 16.4 ML: the cause is a pin, not the 15.4 runtime.
+  assertStringIncludes(pyd.cause as string, "16.4.x-cpu-ml-scala2.12");
+  assert(!(pyd.cause as string).includes("15.4"), pyd.cause as string);
+});
