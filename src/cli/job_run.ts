@@ -58,7 +58,11 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
       .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
       .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
-      .option("--force", "submit even when the local checks find errors (online checks still warn)")
+      .option("--force", "submit even when the checks find errors (they are reported in `warnings`)")
+      .option(
+        "--strict",
+        "warnings (local and online, e.g. an active run of the same name) stop the submit too",
+      )
       .option("--ensure-schema", "create the Unity Catalog schema the script registers into, when missing")
       .option(
         "--env <KEY=VALUE>",
@@ -75,6 +79,12 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
       .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
       .option("--no-wait", "return once submitted, with the run id")
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
         const g = globals(c);
@@ -91,6 +101,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           include: o.include,
           wrap: Boolean(o.wrap),
           force: Boolean(o.force),
+          strict: Boolean(o.strict),
           wait: o.wait !== false,
           cancelOnInterrupt: o.cancelOnInterrupt !== false,
           ensureSchema: Boolean(o.ensureSchema),
@@ -99,6 +110,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           runName: o.runName,
           timeoutSeconds: o.timeout,
           projectDir: g.projectDir ?? ".",
+          previewChars: o.preview,
         });
         ctx.out.result(r.report, { text: runReportText, exitCode: r.exitCode });
       }),
@@ -134,6 +146,12 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
       .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
       .action(async (id, o, c) => {
         const g = globals(c);
         const { finishRun } = await jobsLib();
@@ -141,6 +159,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         const r = await finishRun(ctx, conn, id, {
           cancelOnInterrupt: o.cancelOnInterrupt === true,
           projectDir: g.projectDir ?? ".",
+          previewChars: o.preview,
         });
         ctx.out.result(r.report, { text: runReportText, exitCode: r.exitCode });
       }),
@@ -151,15 +170,25 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("output")
       .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
       .argument("<run-id>", "", runId)
-      .action(async (id, _o, c) => {
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
+      .action(async (id, o, c) => {
         const g = globals(c);
         const { api, collectOutputs, runJson } = await jobsLib();
         const conn = await connect(ctx, g, "job_output");
         const r = await api.get(conn.client, id);
-        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
+        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".", o.preview);
         ctx.out.result({ ...runJson(r), tasks }, { text: runReportText });
       }),
-    ["dbxr job output 123456", "dbxr job output 123456 --project-dir examples/agent"],
+    [
+      "dbxr job output 123456",
+      "dbxr job output 123456 --preview 1000",
+      "dbxr job output 123456 --project-dir examples/agent",
+    ],
   );
 
   const cancel = examples(
@@ -202,11 +231,14 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, diagnoseRun, runJson } = await jobsLib();
+        const { api, collectOutputs, diagnoseRun, runJson, runRuntime } = await jobsLib();
         const conn = await connect(ctx, g, "job_diagnose");
         const r = await api.get(conn.client, id);
         const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs) }, { text: runReportText });
+        const sparkVersion = await runRuntime(conn.client, r);
+        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs, { sparkVersion }) }, {
+          text: runReportText,
+        });
       }),
     ["dbxr job diagnose 123456"],
   );

@@ -13,8 +13,10 @@ export interface PreflightJson {
   hint?: string;
   files: string[];
   findings: Finding[];
-  /** `catalog.schema` pairs the scripts register into. */
+  /** `catalog.schema` pairs the scripts register into or use. */
   uc_targets: string[];
+  /** What touches Unity Catalog, where. */
+  uc_objects: PreflightReport["uc_objects"];
   counts: Record<Severity, number>;
   strict: boolean;
 }
@@ -30,6 +32,7 @@ export function preflightJson(r: PreflightReport): PreflightJson {
     files: r.files,
     findings: r.findings,
     uc_targets: r.uc_targets,
+    uc_objects: r.uc_objects,
     counts: r.counts,
     strict: r.strict,
   };
@@ -63,7 +66,9 @@ export function preflightText(r: PreflightJson, style: Style = plainStyle): stri
   }
   lines.push(`${style.state(r.status)}: ${r.message}`);
   if (r.uc_targets.length > 0) {
-    lines.push(`registers into: ${r.uc_targets.join(", ")} (dbxr uc ensure-schema ${r.uc_targets[0]})`);
+    lines.push(
+      `Unity Catalog schemas: ${r.uc_targets.join(", ")} (dbxr uc ensure-schema ${r.uc_targets[0]})`,
+    );
   }
   return lines.join("\n") + "\n";
 }

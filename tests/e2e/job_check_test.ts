@@ -106,7 +106,12 @@ Deno.test("job check --cluster-spec --runtime: spec findings point into the spec
     const r = await runCli(["job", "check", "log_model.py", "--cluster-spec", "cluster.json"], { cwd: dir });
     assertEquals(r.code, 1);
     const spec = r.json<Report>().findings.filter((f) => f.file === "cluster.json");
-    assertEquals(spec.map((f) => `${f.rule}:${f.line}`), ["spark-version-cpu:2", "uc-access-mode:2"]);
+    // num_workers 0 without the single-node conf and tag is the guide's template half done.
+    assertEquals(spec.map((f) => `${f.rule}:${f.line}`), [
+      "spark-version-cpu:2",
+      "uc-access-mode:2",
+      "single-node-conf:3",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
