@@ -97,6 +97,13 @@ Deno.test("setup.sh --install --prefix links the launchers; stdout stays the den
       assert(Deno.statSync(`${ROOT_DIR}.tools/bin/${name}`).isFile, name);
     }
     const v = await run(`${prefix}/dbxr`, ["--version"], prefix, env);
+    // Without --install, the last thing setup says is how to put .tools/bin on PATH.
+    const plain = await run("bash", [`${ROOT_DIR}scripts/setup.sh`], prefix, env);
+    assertEquals([plain.code, plain.stdout], [0, `${ROOT_DIR}.tools/bin/deno\n`], plain.stderr);
+    assert(
+      plain.stderr.trimEnd().split("\n").at(-1)!.includes(`export PATH="${ROOT_DIR}.tools/bin:$PATH"`),
+      plain.stderr,
+    );
     assertEquals([v.code, v.stdout.trim(), v.stderr], [0, VERSION, ""]);
 
     // Anything but a link (a release binary, say) stays where it is.
