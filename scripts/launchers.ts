@@ -73,6 +73,7 @@ export function cmdLauncher(l: Launcher): string {
 
 /** The PowerShell launcher, the same as the cmd one. */
 export function ps1Launcher(l: Launcher): string {
+  const denoArgs = DENO_ARGS.join(" ");
   return `# ${l.name} from source, written by scripts/setup.sh: runs ${l.entry} in the caller's folder
 # with the release binary's flags from scripts/${l.flagsFile}.
 $root = (Resolve-Path (Join-Path $PSScriptRoot '..\\..')).Path
@@ -80,10 +81,14 @@ $deno = Join-Path $PSScriptRoot 'deno.exe'
 if (-not (Test-Path $deno)) { $deno = 'deno' }
 $flags = @(Get-Content (Join-Path $root 'scripts\\${l.flagsFile}') |
   ForEach-Object { $_.Trim() } | Where-Object { $_ -and -not $_.StartsWith('#') })
+# A script shares the caller's session, so the variable is put back afterwards.
+$saved = $env:DENO_NO_UPDATE_CHECK
 $env:DENO_NO_UPDATE_CHECK = '1'
-& $deno ${
-    DENO_ARGS.join(" ")
-  } --config (Join-Path $root 'deno.json') @flags (Join-Path $root '${l.entry}') @args
+try {
+  & $deno ${denoArgs} --config (Join-Path $root 'deno.json') @flags (Join-Path $root '${l.entry}') @args
+} finally {
+  $env:DENO_NO_UPDATE_CHECK = $saved
+}
 exit $LASTEXITCODE
 `;
 }
