@@ -452,8 +452,11 @@ export async function finalize(
   if (mapped.status !== "Finished" && active.language === "python") {
     // Databricks drops what a failed (or cancelled) command printed; the bootstrap kept a copy.
     const kept = await recoverOutput(env.remote, (await env.loadSession()).context_id).catch(() => undefined);
-    // As Databricks returns text: without the final newline.
-    if (kept) mapped.stdout = kept.replace(/\n$/, "");
+    if (kept) {
+      // As Databricks returns text: without the final newline.
+      mapped.stdout = kept.text.replace(/\n$/, "");
+      if (kept.truncated) mapped.truncated = true;
+    }
   }
   const files = filesOf(active, active.language);
   return await env.store.withLock(async () => {

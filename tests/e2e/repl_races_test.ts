@@ -190,14 +190,22 @@ Deno.test("defect 5: 20 MiB then an error: the END is kept, truncation is report
   await using s = await served();
   const t = await project(s);
   assertEquals((await t.create("big")).code, 0);
-  const code =
-    "import sys\nline = 'y' * 1023 + '\\n'\nfor i in range(20 * 1024):\n    sys.stdout.write(line)\n" +
-    "print('LAST LINE BEFORE ERROR')\nraise ValueError('boom')";
+  // Training-log lines with random figures (they compress about 4x, as real logs do), 20 MiB in all.
+  const code = "import sys, random\nr = random.Random(1)\nn = 0\nwhile n < 20 * 1024 * 1024:\n" +
+    "    s = '%08d epoch=%d loss=%.6f lr=%.3e grad=%.4f tok/s=%d\\n' % " +
+    "(n, n // 100000, r.random(), r.random() / 1000, r.random() * 10, r.randrange(10000, 90000))\n" +
+    "    sys.stdout.write(s)\n    n += len(s)\nprint('LAST LINE BEFORE ERROR')\nraise ValueError('boom')";
   const before = (await s.counts())["POST /api/1.2/commands/execute"] ?? 0;
   const started = Date.now();
   const r = await t.exec(code, "big", ["--timeout", "300"]);
   const seconds = (Date.now() - started) / 1000;
   const trips = ((await s.counts())["POST /api/1.2/commands/execute"] ?? 0) - before - 1;
+  // The figure for the report (README, BENCHMARKS.md): printed, not asserted beyond the bound below.
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(
+      `recovery of 20 MiB + error: ${trips} helper round trips, exec ${seconds.toFixed(1)} s\n`,
+    ),
+  );
   assertEquals(r.code, 1, r.stdout.slice(0, 2000));
   const j = r.json();
   assertEquals(j.status, "Error");
@@ -208,6 +216,5 @@ Deno.test("defect 5: 20 MiB then an error: the END is kept, truncation is report
   assertStringIncludes(await t.file("repl_outputs/001_big.stderr"), "ValueError");
   const sj = await t.sessionJson();
   assertEquals(sj.steps[0].truncated, true);
-  console.log(`recovery of 20 MiB + error: ${trips} helper round trips, exec took ${seconds.toFixed(1)} s`);
-  assert(trips <= 20, `recovery took ${trips} round trips`);
+  assert(trips <= 40, `recovery took ${trips} round trips (at most 4 MiB at ~140 kB each)`);
 });
