@@ -1,7 +1,10 @@
 // exec and await: run a step on the session's context and record it, never losing code or output.
 //
-// The lock is held only around check-active + record + submit + markSubmitted, and around finalising;
-// never while polling, so `cancel`, `await` and `status` work from another terminal meanwhile.
+// Every read-modify-write of session.json decides under the lock, on what it reads there: settle a stale
+// command + record the step (phase 1), record the command id (phase 3), finalise. The lock is never held
+// while waiting, not even during the submit (phase 2), so `cancel`, `await` and `status` work from another
+// terminal meanwhile; while it submits, this process holds the step's submit lock (store.ts), so that a
+// command is called in doubt only when the process that submitted it is really gone.
 // A kill -9 at any moment leaves either no active command, an in-doubt one (recorded, maybe not
 // submitted: the .cmd file exists), or a submitted one that the next await/exec/status finalises.
 

@@ -218,3 +218,54 @@ Deno.test("defect 5: 20 MiB then an error: the END is kept, truncation is report
   assertEquals(sj.steps[0].truncated, true);
   assert(trips <= 40, `recovery took ${trips} round trips (at most 4 MiB at ~140 kB each)`);
 });
+
+Deno.test("exec, cancel, await and status racing without injected latency: the record always tells the truth", async () => {
+  await using s = await served();
+  const t = await project(s);
+  assertEquals((await t.create("rounds")).code, 0);
+  const seed = Number(Deno.env.get("DBXR_RACE_SEED") ?? Date.now() % 100_000);
+  let state = seed;
+  const rand = (n: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state % n;
+  };
+  const say = (m: string) => Deno.stderr.writeSync(new TextEncoder().encode(m + "\n"));
+  say(`race seed ${seed} (DBXR_RACE_SEED=${seed} replays it)`);
+  for (let round = 1; round <= 6; round++) {
+    const sleepMs = rand(600);
+    const code = `import time; time.sleep(${sleepMs / 1000}); print('R${round}'); flag_${round} = True`;
+    const exec = t.exec(code, `r${round}`, ["--timeout", "60"]);
+    const others = Promise.all([
+      sleep(rand(700)).then(() => t.run(["cancel"])),
+      sleep(rand(700)).then(() => t.run(["status"])),
+      sleep(rand(700)).then(() => t.run(["await", "--timeout", "60"])),
+    ]);
+    const [r, [c, st, a]] = await Promise.all([exec, others]);
+    for (const x of [r, c, st, a]) {
+      assert(x.stdout.trim().startsWith("{"), `JSON answers: ${x.stdout}${x.stderr}`);
+    }
+    assert([0, 130].includes(r.code), `round ${round} (seed ${seed}): exec ${r.code} ${r.stdout}`);
+    assert([0, 4].includes(c.code), `round ${round} (seed ${seed}): cancel ${c.code} ${c.stdout}`);
+    assert(
+      !/stopped/.test(c.stdout),
+      `round ${round} (seed ${seed}): a live exec called stopped: ${c.stdout}`,
+    );
+    const sj = await t.sessionJson();
+    assertEquals(sj.active_command, undefined, `round ${round} (seed ${seed})`);
+    const steps = sj.steps as J[];
+    assertEquals(new Set(steps.map((x) => x.step)).size, steps.length, "step numbers are unique");
+    const mine = steps.filter((x) => x.tag === `r${round}`);
+    assertEquals(mine.length, 1, `round ${round} (seed ${seed}): ${JSON.stringify(steps)}`);
+    const rec = mine[0];
+    assertEquals(rec.status, r.json().status, `round ${round} (seed ${seed}): exec and record agree`);
+    const prefix = String(rec.step).padStart(3, "0") + `_r${round}`;
+    assert(await t.exists(`repl_outputs/${prefix}.stdout`), `round ${round}: .stdout written`);
+    assert(await t.exists(`repl_outputs/${prefix}.stderr`), `round ${round}: .stderr written`);
+    const probe = await t.exec(`print(globals().get('flag_${round}'))`, `p${round}`);
+    const ran = probe.json().stdout_preview === "True";
+    assertEquals(ran, rec.status === "Finished", `round ${round} (seed ${seed}): recorded ${rec.status}`);
+    if (ran) assertEquals(await t.file(`repl_outputs/${prefix}.stdout`), `R${round}`);
+    void st;
+    void a;
+  }
+});
