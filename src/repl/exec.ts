@@ -450,6 +450,13 @@ export async function finalize(
       details: { command_id: status.id, status: status.status },
     });
   }
+  const files = filesOf(active, active.language);
+  const before = await env.loadSession();
+  if (before.active_command?.step !== active.step) {
+    // Already recorded by another process (exec and cancel both finalise): no second recovery.
+    const record = before.steps.find((s) => s.step === active.step);
+    if (record) return await responseFromRecord(env, record, files, previewChars);
+  }
   const mapped = mapResult(status);
   if (forceStatus) mapped.status = forceStatus;
   if (mapped.status !== "Finished" && active.language === "python") {
@@ -461,7 +468,6 @@ export async function finalize(
       if (kept.truncated) mapped.truncated = true;
     }
   }
-  const files = filesOf(active, active.language);
   return await env.store.withLock(async () => {
     const session = await env.loadSession();
     const now = env.ctx.now();
