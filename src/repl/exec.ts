@@ -143,7 +143,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   // Phase 3, under the lock: decide on what the session says now (a cancel may have been requested,
   // a destroy or create --force may have ended the step meanwhile).
   let cancelRequested = false;
-  const after = await store.withLock(async (): Promise<ExecResult | undefined> => {
+  const after = await withLockPersistently(env, async (): Promise<ExecResult | undefined> => {
     try {
       const now = await env.loadSession();
       const mine = now.active_command?.step === active.step && now.context_id === active.context_id &&
@@ -183,6 +183,21 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
     }, { detached: true }).catch(() => {});
   }
   return await waitAndFinalize(env, active, commandId!, o.timeoutSeconds, o.previewChars);
+}
+
+/**
+ * withLock for a decision that must be recorded (a command id that only this process knows): waits out
+ * another process's long hold (an eviction recovery opening a context) instead of giving up at the first
+ * SessionLocked, for up to a minute.
+ */
+async function withLockPersistently<T>(env: ReplEnv, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await env.store.withLock(fn);
+    } catch (e) {
+      if (!isDbxrError(e, "SessionLocked") || attempt >= 12) throw e;
+    }
+  }
 }
 
 function replacedError(env: ReplEnv, active: ActiveCommand): DbxrError {
