@@ -287,3 +287,31 @@ Deno.test("exec, cancel, await and status racing without injected latency: the r
     void a;
   }
 });
+
+Deno.test("a command is in doubt only once its exec process is gone: status and cancel before and after a kill -9", async () => {
+  await using s = await served();
+  const t = await project(s);
+  assertEquals((await t.create("doubt")).code, 0);
+  await s.control("POST", "faults", { match: "POST /api/1.2/commands/execute", latency_ms: 6000, times: 1 });
+  let child: Deno.ChildProcess | undefined;
+  const running = t.exec("print('maybe')", "maybe", [], { onSpawn: (c: Deno.ChildProcess) => child = c });
+  await activeIn(t, "submitting");
+  const alive = (await t.run(["status"])).json().active_command as J;
+  assertEquals([alive.cmd_id, alive.remote_status], ["001_maybe", "submitting"]);
+  const busy = await t.exec("print(1)", "busy");
+  assertEquals([busy.code, busy.json().status], [5, "SessionBusy"]);
+  assertStringIncludes(String(busy.json().message), "being submitted by another dbxr process");
+  child!.kill("SIGKILL");
+  await running;
+  const gone = (await t.run(["status"])).json().active_command as J;
+  assertEquals(gone.remote_status, "in-doubt");
+  const c = await t.run(["cancel"]);
+  assertEquals(c.code, 0, c.stdout);
+  assertEquals([c.json().settled, c.json().command_id, c.json().cmd_id], [true, null, "001_maybe"]);
+  assertStringIncludes(String(c.json().message), "stopped");
+  const sj = await t.sessionJson();
+  assertEquals(sj.active_command, undefined);
+  assertEquals(sj.steps.map((x: J) => [x.tag, x.status]), [["maybe", "Cancelled"]]);
+  assertStringIncludes(await t.file("repl_outputs/001_maybe.stderr"), "may or may not have run");
+  assertEquals([...Deno.readDirSync(`${t.dir}/repl_outputs`)].some((e) => e.name.endsWith(".lock")), false);
+});
