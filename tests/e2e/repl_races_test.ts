@@ -164,6 +164,8 @@ Deno.test("defect 4: Ctrl-C on code that swallows KeyboardInterrupt: it stays ac
   await using s = await served();
   const t = await project(s);
   assertEquals((await t.create("stubborn")).code, 0);
+  const executes = async () => (await s.counts())["POST /api/1.2/commands/execute"] ?? 0;
+  const before = await executes();
   // Catches the interrupt, prints, and goes on for 24 s before it ends on its own.
   const code =
     "import time\nfor i in range(24):\n    try:\n        time.sleep(1)\n    except KeyboardInterrupt:\n" +
@@ -186,8 +188,10 @@ Deno.test("defect 4: Ctrl-C on code that swallows KeyboardInterrupt: it stays ac
   assertEquals(j.status, "Running", "it has not ended: it is not called Cancelled");
   assertMatch(String(j.message), /not ended/);
   assert(took < 18, `the settle promise is 10 s, dbxr took ${took}s after the SIGINT`);
+  assertEquals(await executes() - before, 1, "no helper command was queued behind the running one");
   const sj = await t.sessionJson();
   assertEquals(sj.active_command?.step, 1, "a command that has not ended stays the active command");
+  assertEquals(sj.active_command?.remote_status, "Cancelling");
   assertEquals(sj.steps, []);
   // The next exec is refused instead of queueing behind it.
   const next = await t.exec("print('queued?')", "next");
