@@ -192,6 +192,17 @@ Deno.test("a command whose exec process still submits it is busy, not in doubt",
   assertEquals(e.hint, "dbxr await --timeout 600 --project-dir .");
 });
 
+Deno.test("a command cancelled but not ended is still busy, and the error says so", () => {
+  const s = markSubmitted(startStep(fresh(), { tag: "stubborn", now: T0 }).session, "cmd-1");
+  const stuck = { ...s, active_command: { ...s.active_command!, remote_status: "Cancelling" } };
+  const e = assertThrows(() => startStep(stuck, { tag: "next", now: T0 })) as DbxrError;
+  assertEquals(e.code, "SessionBusy");
+  assertStringIncludes(e.message, "cancelled but has not ended yet");
+  assertEquals(e.details.remote_status, "Cancelling");
+  assertEquals(e.toJSON().command_id, "cmd-1");
+  assertEquals(validateSession(stuck), [], "the added fields are valid in session.json");
+});
+
 Deno.test("startStep on a destroyed session is NoSession with the seed's message", () => {
   const e = assertThrows(() => startStep(destroy(fresh(), T0), { tag: "x", now: T0 }));
   assertEquals(code(e), "NoSession");
