@@ -241,6 +241,9 @@ export function busyError(session: Session, projectDir = ".", submitterAlive = f
   );
 }
 
+/** The earlier name of {@link busyError}, kept while branches written against it are merged. */
+export const runningError = busyError;
+
 // ---------------------------------------------------------------------------------------------------
 
 /** After an eviction: the fresh context, as the seed recorded it. Finish the evicted step first. */
