@@ -78,15 +78,16 @@ export async function handleEviction(env: ReplEnv, goneContextId: string): Promi
     }
     throw e;
   }
-  const newId = await openContext(remote, contextLanguage(session));
-  await recordContext(ctx, {
-    host: env.host,
-    cluster_id: session.cluster_id,
-    context_id: newId,
-    project_dir: store.projectDir,
-    session_name: session.session_name,
-    reason: "eviction",
-  });
+  // Recorded before its bootstrap, so that a process killed meanwhile leaves no context nothing tracks.
+  const newId = await openContext(remote, contextLanguage(session), (id) =>
+    recordContext(ctx, {
+      host: env.host,
+      cluster_id: session.cluster_id,
+      context_id: id,
+      project_dir: store.projectDir,
+      session_name: session.session_name,
+      reason: "eviction",
+    }));
   const updated = await store.update(async (s) => {
     if (s.context_id !== goneContextId) {
       await commands.destroyContext(remote.client, remote.clusterId, newId, { detached: true }).catch(
