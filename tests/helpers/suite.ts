@@ -16,7 +16,7 @@ export const LONG = Deno.env.get("DBXR_SUITES") === "long";
 /** DBXR_SUITES_VERBOSE=1: a line per case with its outcome and time. */
 export const VERBOSE = Deno.env.get("DBXR_SUITES_VERBOSE") === "1";
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function say(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
