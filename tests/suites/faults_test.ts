@@ -290,8 +290,9 @@ async function runArmedLater(s: Served, p: Project, c: Case, n: number, spec: J)
   const r = c.command === "await" ? await p.run(["await", "--timeout", "60"]) : await p.run(["cancel"]);
   return {
     r,
-    after: async () => {
+    after: () => {
       if (c.command === "await" && r.code === 0) assertEquals(r.json().stdout_preview, `L${n}`);
+      return Promise.resolve();
     },
   };
 }
