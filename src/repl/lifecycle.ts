@@ -310,7 +310,12 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     // A context that is already gone (evicted, cluster restarted) is what destroy wants anyway.
     if (!isDbxrError(e) || !(await isContextGone(env.remote, s.context_id).catch(() => true))) throw e;
   }
+  // Decided on what session.json holds under the lock: an exec that found the context gone meanwhile may
+  // have bound a fresh one (an eviction, as it saw it); that one goes too, or it would run on unseen.
+  let boundMeanwhile: string | undefined;
   const next = await store.update(async (cur) => {
+    if (cur.status === "destroyed") return cur;
+    if (cur.context_id !== s.context_id) boundMeanwhile = cur.context_id;
     const active = cur.active_command;
     const after = destroy(cur, ctx.now());
     if (active) {
@@ -323,6 +328,9 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     }
     return after;
   });
+  if (boundMeanwhile) {
+    await commands.destroyContext(env.remote.client, next.cluster_id, boundMeanwhile).catch(() => {});
+  }
   return {
     status: "destroyed",
     // As the seed: every recorded step.
