@@ -273,6 +273,7 @@ async function waitAndFinalize(
   const startedAt = parseIso(active.started_at) ?? ctx.now();
   let last: CommandStatusResponse | undefined;
   let evicted: ExecResult | undefined;
+  let failedPolls = 0;
   const progress = ctx.out.wait(filesOf(active, active.language).cmd_id);
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
@@ -281,7 +282,16 @@ async function waitAndFinalize(
         // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
         throw replacedError(env, active);
       }
-      const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
+      let s: CommandStatusResponse | undefined;
+      try {
+        s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
+      } catch (e) {
+        // A poll is harmless to repeat: a transient failure (beyond the client's own retries) costs a
+        // poll, not the wait; only several in a row abandon it (answered as Running below).
+        if (!isTransientPollError(e) || ++failedPolls >= MAX_FAILED_POLLS) throw e;
+        return { done: false, progress: "status poll failed, polling again" };
+      }
+      failedPolls = 0;
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
       last = s;
       return commands.TERMINAL_COMMAND_STATES.has(s.status)
@@ -322,10 +332,42 @@ async function waitAndFinalize(
     }
     return done;
   } catch (e) {
+    if (isTransientPollError(e) && !ctx.signal.aborted) {
+      // The command was submitted and may well be running or done: never a failure of the command. It
+      // stays the active command, and `dbxr await` records it once the API answers again.
+      progress.end("Running: the status polls failed", ctx.now() - startedAt);
+      return {
+        exitCode: EXIT_FOR.Running,
+        response: {
+          cmd_id: filesOf(active, active.language).cmd_id,
+          status: "Running",
+          command_id: commandId,
+          elapsed_seconds: elapsedSeconds(startedAt, ctx.now()),
+          message: `Could not follow the command (${e.code}: ${e.message}); it may still be running. ` +
+            "It stays the active command: `dbxr await` records it once the API answers again.",
+          poll_error: {
+            error: e.code,
+            ...(e.details.http_status ? { http_status: e.details.http_status } : {}),
+          },
+          tip: runningTip(env.projectDirLabel),
+        },
+      };
+    }
     if (!(e instanceof DOMException && e.name === "AbortError") && !ctx.signal.aborted) throw e;
     // Ctrl-C / SIGTERM: cancel the remote command, give it a moment to settle, keep what it left.
     return await interrupted(env, active, commandId, last, previewChars);
   }
+}
+
+/** Status polls that may fail in a row (each after the HTTP client's own retries) before the wait is given up. */
+const MAX_FAILED_POLLS = 3;
+
+/** A failure of the API, not of the command: the network, throttling past the budget, a 5xx. */
+function isTransientPollError(e: unknown): e is DbxrError {
+  if (!isDbxrError(e)) return false;
+  if (e.code === "NetworkError" || e.code === "RateLimited") return true;
+  const status = e.details.http_status;
+  return e.code === "ApiError" && typeof status === "number" && status >= 500;
 }
 
 /** How long Ctrl-C and `cancel` wait for a cancelled command to end (docs/contract.md: about 10 s). */
