@@ -73,6 +73,8 @@ export interface Facts {
   runtimeSource?: "--runtime" | "cluster spec";
   /** --uc was given. */
   ucFlag: boolean;
+  /** The job runs on serverless compute (--serverless): no cluster. */
+  serverless?: boolean;
 }
 
 export interface FactsInput {
@@ -80,6 +82,7 @@ export interface FactsInput {
   clusterSpec?: ClusterSpec;
   uc?: boolean;
   runtime?: string;
+  serverless?: boolean;
 }
 
 const LOG_MODEL_RE = /^mlflow\.([A-Za-z_][\w]*)\.log_model$/;
@@ -105,6 +108,7 @@ export function gatherFacts(input: FactsInput): Facts {
   const runtime = fromFlag ?? fromSpec;
   const facts: Facts = { scripts, entry: input.files[0]?.path ?? "", ucFlag: Boolean(input.uc) };
   if (input.clusterSpec) facts.spec = input.clusterSpec;
+  if (input.serverless) facts.serverless = true;
   if (runtime) {
     facts.runtime = runtime;
     facts.runtimeSource = fromFlag ? "--runtime" : "cluster spec";
