@@ -102,6 +102,21 @@ Deno.test("--serverless: a dependency that cannot be installed fails the run at 
   assertEquals((again.json().diagnosis as J[])[0].id, "library-installation");
 });
 
+Deno.test("--serverless: a script that fails the seed's way is diagnosed as on a cluster", async () => {
+  await using s = await served();
+  const p = await project(s, { "uses_file.py": "import os\nprint(os.path.dirname(__file__))\n" });
+  const refused = await p.job(["run", "uses_file.py", "--serverless"]);
+  assertEquals([refused.code, refused.json().status], [1, "PreflightFailed"]);
+  const r = await p.job(["run", "uses_file.py", "--serverless", "--force"]);
+  assertEquals(r.code, 1, r.stdout + r.stderr);
+  const out = r.json();
+  assertEquals([out.status, out.termination_code], ["RunFailed", "RUN_EXECUTION_ERROR"]);
+  assertStringIncludes(String((out.tasks as Task[])[0].error), "NameError: name '__file__' is not defined");
+  const d = (out.diagnosis as J[])[0];
+  assertEquals(d.id, "file-not-defined");
+  assertStringIncludes(String(d.command), "--wrap");
+});
+
 Deno.test("--serverless on a workspace with serverless switched off: a clear error with the next step, nothing runs", async () => {
   await using s = await served();
   const p = await project(s, { "job.py": "print(1)\n" });
