@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { ClusterRecord } from "./cluster_model.ts";
 import { EmulatorHttpError } from "./errors.ts";
 import {
+  EXEC_VENV,
   spawnTaskProcess,
   type TaskProcess,
   type TaskProcessOptions,
@@ -509,7 +510,17 @@ export class RunStore {
       if (!made.success) throw new Error(`python3 -m venv failed: ${decode(made.stderr).trim()}`);
       const venvPython = join(venv, "bin", "python");
       if (this.#closed || task.phase === "DONE") return;
-      const pip = await run(venvPython, ["-m", "pip", "install", "--retries", "1", ...dependencies]);
+      const pip = await run(python, [
+        "-c",
+        EXEC_VENV,
+        venvPython,
+        "-m",
+        "pip",
+        "install",
+        "--retries",
+        "1",
+        ...dependencies,
+      ]);
       task.env = pip.success
         ? { python: venvPython, venv }
         : { failure: libraryFailure(dependencies, decode(pip.stdout) + decode(pip.stderr)) };
@@ -590,7 +601,7 @@ export class RunStore {
       task.token = this.state.credentials.issueContextToken(run.creator, `job-run-${task.runId}`);
       const env = task.env && !("failure" in task.env) ? task.env : undefined;
       const proc = this.spawn({
-        ...(env?.python ? { python: env.python } : {}),
+        ...(env?.python ? { venvPython: env.python } : {}),
         init: {
           pythonFile: `/Workspace${wsPath}`,
           parameters: task.spec.parameters,
@@ -605,9 +616,6 @@ export class RunStore {
         env: {
           ...sparkEnvVars(cluster),
           DATABRICKS_RUNTIME_VERSION: runtimeVersion(task, cluster),
-          ...(env?.venv
-            ? { VIRTUAL_ENV: env.venv, PATH: [join(env.venv, "bin"), envOr("PATH", "")].join(":") }
-            : {}),
         },
       });
       task.proc = proc;

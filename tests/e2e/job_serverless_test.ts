@@ -4,6 +4,8 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { type Served, served } from "../helpers/served.ts";
+import { runCli } from "../helpers/cli.ts";
+import { permissionFlags } from "../../scripts/flags.ts";
 
 type J = Record<string, unknown>;
 type Task = { task_key: string; result_state: string; log_file: string | null; error: string | null };
@@ -191,3 +193,63 @@ Deno.test("job check --serverless: no access-mode rule, a cluster spec is an err
   const dRules = (d.json().findings as J[]).map((f) => f.rule);
   assert(!dRules.includes("databricks-agents-deps") && dRules.includes("pip-magic"), d.stdout);
 });
+
+Deno.test(
+  "--serverless against the emulator run under its own permission flags (python3 is all it may start)",
+  {
+    ignore: Deno.build.os === "windows",
+  },
+  async () => {
+    const entry = new URL("../../src/emulator/main.ts", import.meta.url).pathname;
+    const emulator = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...permissionFlags("emulator_permission_flags.txt"),
+        entry,
+        "--time-scale",
+        "50",
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const home = await Deno.makeTempDir({ prefix: "dbxr-serverless-scoped-" });
+    try {
+      const reader = emulator.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let first = "";
+      while (!first.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        first += value;
+      }
+      reader.releaseLock();
+      const { host, token } = JSON.parse(first.split("\n")[0]);
+      await Deno.writeTextFile(
+        `${home}/job.py`,
+        "import IPython, sys\nprint('ok', sys.prefix != sys.base_prefix)\n",
+      );
+      const env = { HOME: home, DATABRICKS_HOST: host, DATABRICKS_TOKEN: token };
+      const r = await runCli([
+        "--project-dir",
+        home,
+        "job",
+        "run",
+        "job.py",
+        "--serverless",
+        "--dependency",
+        "ipython",
+      ], {
+        env,
+        cwd: home,
+      });
+      assertEquals(r.code, 0, r.stdout + r.stderr);
+      const log = await Deno.readTextFile(`${home}/${(r.json().tasks as Task[])[0].log_file}`);
+      assertEquals(log, "ok True\n");
+    } finally {
+      emulator.kill("SIGTERM");
+      await emulator.status;
+      await emulator.stdout.cancel().catch(() => {});
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+);
