@@ -10,7 +10,8 @@ import type { Diagnosis } from "./diagnose.ts";
 export const ENVIRONMENT_KEY = "default";
 /**
  * The environment version when --environment-version is not given. Databricks requires one (or a base
- * environment) and keeps each for three years; 4 is current on every cloud in 2026.
+ * environment) and supports each for three years; "4" is the example value of the SDKs' docstring, and
+ * version 5+ is what the newest features (environment variables) ask for.
  */
 export const DEFAULT_ENVIRONMENT_VERSION = "4";
 
