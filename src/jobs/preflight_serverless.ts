@@ -91,8 +91,7 @@ export function serverlessFinding(f: Finding, entry: string): Finding {
   if (f.rule === "databricks-agents-deps" && pkgs.length) {
     return {
       ...f,
-      message: `imports ${pkgs.join(", ")}, which the serverless environment does not have unless they are ` +
-        "its dependencies",
+      message: `imports ${pkgs.join(", ")}, not among the serverless environment's dependencies`,
       fix: "Add the packages as dependencies of the job's environment (--dependency).",
       ...(command ? { command } : {}),
     };

@@ -195,7 +195,10 @@ Deno.test("--serverless: %pip stays an error and missing agent packages a warnin
   assertStringIncludes(pip.fix, "serverless environment");
   const deps = r.findings.find((f) => f.rule === "databricks-agents-deps")!;
   assertEquals(deps.severity, "warning");
-  assertStringIncludes(deps.message, "serverless environment does not have");
+  assertEquals(
+    deps.message,
+    "imports databricks-langchain, langgraph, not among the serverless environment's dependencies",
+  );
   assertEquals(
     deps.command,
     "dbxr job run job.py --serverless --dependency databricks-langchain --dependency langgraph",
