@@ -21,6 +21,8 @@ export interface CheckOptions {
   serverless?: boolean;
   /** pip requirements of the serverless environment (--dependency): installed packages for the rules. */
   dependencies?: string[];
+  /** job run's --include trees with their module names (see PreflightInput.uploaded). */
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 export async function checkFiles(
@@ -53,6 +55,7 @@ export async function checkFiles(
     strict: opts.strict,
     runtime: opts.runtime || undefined,
     serverless: opts.serverless,
+    ...(opts.uploaded ? { uploaded: opts.uploaded } : {}),
   });
 }
 

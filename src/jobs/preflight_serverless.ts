@@ -12,6 +12,7 @@ export const CLUSTER_ONLY_RULES: ReadonlySet<RuleId> = new Set<RuleId>([
   "uc-access-mode",
   "spark-version-cpu",
   "spark-version-unlisted",
+  "single-node-conf",
   "runtime-15-4-pydantic",
 ]);
 
