@@ -56,6 +56,17 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--template <name>", "new-cluster template: ml-single-node (default), cpu-single-node, ...")
       .option("--cluster-spec <file>", "JSON merged over the template (e.g. node_type_id, spark_version)")
       .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
+      .option(
+        "--serverless",
+        "run on serverless compute: no cluster, a job environment instead (the workspace needs Unity Catalog)",
+      )
+      .option(
+        "--dependency <spec>",
+        "pip requirement installed into the serverless environment, e.g. 'pandas>=2.2' (repeatable)",
+        repeat,
+        [] as string[],
+      )
+      .option("--environment-version <n>", "the serverless environment version (default: 4)")
       .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
       .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
       .option("--force", "submit even when the checks find errors (they are reported in `warnings`)")
@@ -72,7 +83,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       )
       .option(
         "--libraries <pkgs>",
-        "PyPI packages to install, comma-separated (what %pip did in the REPL)",
+        "PyPI packages to install, comma-separated (what %pip did in the REPL; with --serverless: dependencies)",
         list,
         [] as string[],
       )
@@ -107,6 +118,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           ensureSchema: Boolean(o.ensureSchema),
           env: o.env,
           libraries: o.libraries,
+          serverless: Boolean(o.serverless),
+          dependencies: o.dependency,
+          environmentVersion: o.environmentVersion,
           runName: o.runName,
           timeoutSeconds: o.timeout,
           projectDir: g.projectDir ?? ".",
@@ -119,6 +133,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       "dbxr job run train.py --include src --wrap -- --epochs 3",
       "dbxr job run job.py --cluster-id 0123-456789-abcdefgh --no-wait",
       "dbxr job run job.py --template cpu-single-node --cluster-spec spec.json --libraries mlflow,langgraph",
+      "dbxr job run etl.py --serverless --dependency 'pandas>=2.2' -- --date 2026-01-31",
     ],
   );
 
