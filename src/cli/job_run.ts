@@ -5,7 +5,7 @@ import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt } from "./parse.ts";
+import { nonNegativeInt, previewOption } from "./parse.ts";
 import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
@@ -90,12 +90,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
       .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
       .option("--no-wait", "return once submitted, with the run id")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
         const g = globals(c);
@@ -161,12 +156,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
       .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
         const { finishRun } = await jobsLib();
@@ -185,12 +175,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("output")
       .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
       .argument("<run-id>", "", runId)
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
         const { api, collectOutputs, runJson } = await jobsLib();

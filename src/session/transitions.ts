@@ -351,7 +351,8 @@ export function bindWorkspace(session: Session, w: { host: string; auth_type?: s
   };
 }
 
-function normalizeHost(h: string): string {
+/** Scheme and host, lower-cased: how two spellings of one workspace URL compare equal. */
+export function normalizeHost(h: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(h) ? h : `https://${h}`;
   try {
     const u = new URL(withScheme);
