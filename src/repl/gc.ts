@@ -4,7 +4,7 @@
 
 import * as commands from "../api/commands.ts";
 import { connect } from "../api/connect.ts";
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import type { Ctx } from "../ctx.ts";
 import { isDbxrError } from "../errors.ts";
 import { migrate } from "../session/migrate.ts";
