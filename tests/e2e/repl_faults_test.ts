@@ -2,14 +2,11 @@
 // --timeout.
 
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { replSession, served } from "../helpers/served.ts";
 
 Deno.test("exec --timeout 3 answers Running at ~3 s even when a status request hangs for 15 s", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const c = await s.dbxr(["create", "--cluster-id", cluster, "--session-name", "slow", "--project-dir", dir]);
-  assertEquals(c.code, 0, c.stdout);
+  const { dir } = await replSession(s, "slow");
   await s.control("POST", "faults", { match: "GET /api/1.2/commands/status", latency_ms: 15_000, times: 1 });
   const started = Date.now();
   const r = await s.dbxr([
@@ -34,10 +31,7 @@ Deno.test("exec --timeout 3 answers Running at ~3 s even when a status request h
 
 Deno.test("one transient 500 on commands/status does not end the wait: Finished, and the session goes on", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const run = (args: string[]) => s.dbxr([...args, "--project-dir", dir]);
-  assertEquals((await run(["create", "--cluster-id", cluster, "--session-name", "t500"])).code, 0);
+  const { run } = await replSession(s, "t500");
   await s.control("POST", "faults", {
     match: "GET /api/1.2/commands/status",
     status: 500,
@@ -53,10 +47,7 @@ Deno.test("one transient 500 on commands/status does not end the wait: Finished,
 
 Deno.test("status requests that keep failing past --timeout answer Running (the step stays active), never an error", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const run = (args: string[]) => s.dbxr([...args, "--project-dir", dir]);
-  assertEquals((await run(["create", "--cluster-id", cluster, "--session-name", "t500s"])).code, 0);
+  const { run } = await replSession(s, "t500s");
   await s.control("POST", "faults", { match: "GET /api/1.2/commands/status", status: 500, times: 1000 });
   const r = await run(["exec", "--command", "print('done anyway')", "--tag", "a", "--timeout", "3"]);
   assertEquals(r.code, 8, r.stdout);
