@@ -51,7 +51,6 @@ export function nodeTypeJson(n: NodeType) {
   };
 }
 
-
 export const clusterListText = (cs: ClusterSummary[], style?: Style) =>
   table(
     ["CLUSTER ID", "NAME", "STATE", "SOURCE", "SPARK VERSION"],
