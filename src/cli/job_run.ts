@@ -112,17 +112,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
   const status = examples(
     new Command("status").description("Show a run's state and its tasks").argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson } = await jobsLib();
+        const { runStatus } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_status");
-        const r = await api.get(conn.client, id);
-        const tasks = (r.tasks ?? []).map((t) => ({
-          task_key: t.task_key,
-          run_id: t.run_id,
-          life_cycle_state: t.state?.life_cycle_state ?? null,
-          result_state: t.state?.result_state ?? null,
-          state_message: t.state?.state_message ?? "",
-        }));
-        ctx.out.result({ ...runJson(r), tasks }, { text: reportText });
+        ctx.out.result(await runStatus(conn.client, id), { text: reportText });
       }),
     ["dbxr job status 123456"],
   );
@@ -166,24 +158,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .description("Cancel a run and wait (bounded) until it has ended")
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson, isTerminal } = await jobsLib();
-        const { poll } = await import("../poll.ts");
+        const { cancelRun } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_cancel");
-        const before = await api.get(conn.client, id);
-        if (isTerminal(before)) {
-          throw new DbxrError(
-            "NothingToCancel",
-            `Run ${id} has already ended (${before.state?.result_state ?? before.state?.life_cycle_state}).`,
-            { hint: `dbxr job status ${id}`, details: runJson(before) },
-          );
-        }
-        await api.cancel(conn.client, id);
-        const settled = await poll(ctx, async () => {
-          const r = await api.get(conn.client, id);
-          return isTerminal(r) ? { done: true, value: r } : { done: false };
-        }, { timeoutMs: 60_000, schedule: () => 1_000, signal: ctx.signal });
-        const r = settled.done && settled.value ? settled.value : await api.get(conn.client, id);
-        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, { text: reportText });
+        ctx.out.result(await cancelRun(ctx, conn.client, id), { text: reportText });
       }),
     ["dbxr job cancel 123456"],
   );

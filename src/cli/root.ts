@@ -10,6 +10,7 @@ import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
 import { jobCommands } from "./job.ts";
 import { llmCommands } from "./llm.ts";
+import { mcpCommand } from "./mcp.ts";
 import { replCommands } from "./repl.ts";
 import { replGroupCommands } from "./repl_group.ts";
 import { ucCommands } from "./uc.ts";
@@ -79,6 +80,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(llmCommands(ctx));
   program.addCommand(authCommands(ctx));
   program.addCommand(doctorCommand(ctx));
+  program.addCommand(mcpCommand(ctx));
 
   configureRecursively(program, ctx);
   return program as unknown as Command;
