@@ -32,15 +32,15 @@ function env(s: Served): Record<string, string> {
   };
 }
 
-function serverArgs(dir: string): string[] {
-  return ["run", "--quiet", ...permissionFlags(), `${ROOT_DIR}main.ts`, "mcp", "--project-dir", dir];
+function serverArgs(dir: string, flags = permissionFlags()): string[] {
+  return ["run", "--quiet", "--no-prompt", ...flags, `${ROOT_DIR}main.ts`, "mcp", "--project-dir", dir];
 }
 
-async function mcp(s: Served) {
+async function mcp(s: Served, flags = permissionFlags()) {
   const dir = await Deno.makeTempDir({ dir: s.home, prefix: "mcp-" });
   const transport = new StdioClientTransport({
     command: Deno.execPath(),
-    args: serverArgs(dir),
+    args: serverArgs(dir, flags),
     env: env(s),
     stderr: "pipe",
   });
@@ -68,7 +68,7 @@ async function mcp(s: Served) {
   const cluster = async () => {
     const found = await call("cluster", { action: "find", name: "analytics" });
     assertEquals(found.isError, false, found.texts[0]);
-    return ((found.json as unknown as J[])[0]).cluster_id as string;
+    return (found.json as unknown as J[])[0].cluster_id as string;
   };
   return {
     dir,
@@ -89,7 +89,13 @@ Deno.test("mcp: tools/list has the five tools, each with a description and an ob
   await using s = await served();
   await using m = await mcp(s);
   const { tools } = await m.client.listTools();
-  assertEquals(tools.map((t: { name: string }) => t.name), ["repl", "read_output", "job", "cluster", "llm_ask"]);
+  assertEquals(tools.map((t: { name: string }) => t.name), [
+    "repl",
+    "read_output",
+    "job",
+    "cluster",
+    "llm_ask",
+  ]);
   for (const t of tools) {
     assert((t.description ?? "").length > 20, t.name);
     assertEquals(t.inputSchema.type, "object");
@@ -97,6 +103,17 @@ Deno.test("mcp: tools/list has the five tools, each with a description and an ob
   const repl = tools[0].inputSchema.properties as Record<string, { enum?: string[] }>;
   assertEquals(repl.action.enum, ["create", "exec", "await", "cancel", "status", "destroy", "consolidate"]);
   assertEquals(m.client.getServerVersion()?.name, "dbxr");
+});
+
+Deno.test("mcp: the SDK reads no environment variable: without --allow-env the server lists and calls tools", async () => {
+  await using s = await served();
+  // Any read of a variable outside the scope would throw NotCapable here (--no-prompt), and the server die.
+  await using m = await mcp(s, permissionFlags().filter((f) => !f.startsWith("--allow-env")));
+  assertEquals((await m.client.listTools()).tools.length, 5);
+  await Deno.mkdir(`${m.dir}/repl_outputs`);
+  await Deno.writeTextFile(`${m.dir}/repl_outputs/001_x.stdout`, "one\ntwo\n");
+  const r = await m.call("read_output", { cmd_id: "001_x", offset: 1 });
+  assertEquals([r.isError, r.json.text], [false, "two\n"], r.texts[0]);
 });
 
 Deno.test("mcp: create, exec twice keeps state; the CLI sees the same session; a timeout then await with progress", async () => {
@@ -135,7 +152,11 @@ Deno.test("mcp: create, exec twice keeps state; the CLI sees the same session; a
   const done = await m.call("repl", { action: "await", timeout_seconds: 30 }, {
     onprogress: (p) => progress.push(p),
   });
-  assertEquals([done.json.cmd_id, done.json.status, done.json.stdout_preview], ["004_slow", "Finished", "slept"]);
+  assertEquals([done.json.cmd_id, done.json.status, done.json.stdout_preview], [
+    "004_slow",
+    "Finished",
+    "slept",
+  ]);
   // Progress came while waiting: growing numbers with a message saying what is awaited.
   assert(execProgress.length >= 1, "no progress during exec");
   assert(progress.length >= 2, `progress: ${JSON.stringify(progress)}`);
@@ -174,7 +195,12 @@ Deno.test("mcp: repl cancel, and a cancelled tools/call cancels the remote comma
     await new Promise((r) => setTimeout(r, 200));
   }
   assertEquals([last?.tag, last?.status], ["aborted", "Cancelled"]);
-  const next = await m.call("repl", { action: "exec", code: "print('free')", tag: "next", timeout_seconds: 20 });
+  const next = await m.call("repl", {
+    action: "exec",
+    code: "print('free')",
+    tag: "next",
+    timeout_seconds: 20,
+  });
   assertEquals([next.json.status, next.json.stdout_preview], ["Finished", "free"], next.texts[0]);
 });
 
@@ -237,7 +263,11 @@ Deno.test("mcp: job check with a finding; job run with arguments, its log read t
     { action: "run", file: "argv.py", args: ["--epochs", "3"], cluster_id: await m.cluster() },
     { onprogress: (p) => progress.push(p) },
   );
-  assertEquals([run.isError, run.json.status, run.exitCode], [false, "SUCCESS", 0], run.texts[0] + m.stderr());
+  assertEquals(
+    [run.isError, run.json.status, run.exitCode],
+    [false, "SUCCESS", 0],
+    run.texts[0] + m.stderr(),
+  );
   const task = (run.json.tasks as J[])[0];
   const log = await m.call("read_output", { path: task.log_file as string });
   assertStringIncludes(log.json.text as string, "argv ['--epochs', '3']");
@@ -257,7 +287,12 @@ Deno.test("mcp: bad arguments are tool errors carrying dbxr's JSON error", async
   assertEquals(missing.exitCode, 2);
   assertStringIncludes(missing.json.message as string, "needs tag");
 
-  const wrongType = await m.call("repl", { action: "exec", code: "print(1)", tag: "t", timeout_seconds: "soon" });
+  const wrongType = await m.call("repl", {
+    action: "exec",
+    code: "print(1)",
+    tag: "t",
+    timeout_seconds: "soon",
+  });
   assertEquals([wrongType.isError, wrongType.json.error], [true, "InvalidArgument"]);
   assertStringIncludes(wrongType.json.message as string, "timeout_seconds");
 
@@ -286,7 +321,8 @@ Deno.test("mcp: stdout carries nothing but JSON-RPC, even when the tools log, wa
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  const send = (m: J) => writer.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n"));
+  const send = (m: J) =>
+    writer.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n"));
   const out: string[] = [];
   const answered = new Map<number, J>();
   const reading = (async () => {
@@ -353,7 +389,9 @@ Deno.test("mcp: stdout carries nothing but JSON-RPC, even when the tools log, wa
   // The job run logged to stderr (submitted, states) and sent the same lines as progress.
   assertStringIncludes(stderr, "submitted");
   assert(
-    notifications.some((n) => n.method === "notifications/progress" && (n.params as J).progressToken === "p5"),
+    notifications.some((n) =>
+      n.method === "notifications/progress" && (n.params as J).progressToken === "p5"
+    ),
     JSON.stringify(notifications),
   );
 });
