@@ -4,6 +4,8 @@
 import { buildProgram, runProgram } from "./src/cli/root.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
+import { writeFileAtomic } from "./src/session/atomic.ts";
+import { dirname } from "node:path";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,6 +29,15 @@ function safeEnv(name: string): string | undefined {
   }
 }
 
+function terminalColumns(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined; // a terminal that does not say its size: the 80-column default
+  }
+}
+
 function realCtx(): { ctx: Ctx; interrupt: AbortController } {
   const interrupt = new AbortController();
   const out = new Output({
@@ -35,6 +46,8 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
     stdoutIsTty: Deno.stdout.isTerminal(),
     stderrIsTty: Deno.stderr.isTerminal(),
     envFormat: safeEnv("DBXR_OUTPUT"),
+    columns: terminalColumns(),
+    noColor: safeEnv("NO_COLOR"),
   });
   const ctx: Ctx = {
     env: safeEnv,
@@ -48,6 +61,10 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
         if (e instanceof Deno.errors.NotFound) return undefined;
         throw e;
       }
+    },
+    async writeTextFile(path, text, opts) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, text, opts);
     },
     async readStdin() {
       return await new Response(Deno.stdin.readable).text();

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DENO="$(bash scripts/setup.sh)"
 export PATH="$(dirname "$DENO"):$PATH"
-exec deno task demo "$@"
+exec deno run --quiet -A scripts/demo.ts "$@" # not `deno task`: no "Task" line

@@ -1,23 +1,46 @@
 // deno-lint-ignore-file no-console
 // The main job: start a fresh emulator, then drive dbxr against it as a user would, printing every
 // command and what it answered. Run through ./scripts/demo.sh (sets itself up) or `deno task demo`.
-// dbxr runs under exactly the release permission flags (scripts/permission_flags.txt).
+// Every command is printed as it can be pasted into bash (after the printed `export` and `cd`): values
+// quoted with the shellQuote of src/shell.ts, multi-line code in a file (`cat > f.py <<'PY'`, `@f.py`).
+// dbxr runs through the launchers of scripts/setup.sh when they are there, else the same way by hand:
+// exactly the release permission flags (scripts/permission_flags.txt), the repository's deno.json.
 
 import { denoDir, permissionFlags as flags, ROOT_DIR as ROOT } from "./flags.ts";
+import { shellQuote } from "../src/shell.ts";
 
 const bold = (s: string) => Deno.stdout.isTerminal() ? `\x1b[1m${s}\x1b[0m` : s;
 const dim = (s: string) => Deno.stdout.isTerminal() ? `\x1b[2m${s}\x1b[0m` : s;
 
+/** The program and leading arguments that run `name` from source, as .tools/bin/<name> does. */
+function command(name: "dbxr" | "dbxr-emulator"): string[] {
+  const launcher = `${ROOT}.tools/bin/${name}`;
+  try {
+    if (Deno.statSync(launcher).isFile) return [launcher];
+  } catch { /* not set up: run it the same way by hand */ }
+  const [file, entry] = name === "dbxr"
+    ? ["permission_flags.txt", "main.ts"] as const
+    : ["emulator_permission_flags.txt", "src/emulator/main.ts"] as const;
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--config",
+    `${ROOT}deno.json`,
+    ...flags(file),
+    `${ROOT}${entry}`,
+  ];
+}
+
+/** A command line as bash reads it. */
+const shellLine = (words: string[]) => words.map(shellQuote).join(" ");
+
 async function startEmulator() {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...flags("emulator_permission_flags.txt"),
-      `${ROOT}src/emulator/main.ts`,
-      "--time-scale",
-      "20",
-    ],
+  const [program, ...pre] = command("dbxr-emulator");
+  const child = new Deno.Command(program, {
+    args: [...pre, "--time-scale", "20"],
+    env: { DENO_DIR: Deno.env.get("DENO_DIR") ?? denoDir() },
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -38,8 +61,11 @@ async function startEmulator() {
 const home = await Deno.makeTempDir({ prefix: "dbxr-demo-home-" });
 const project = await Deno.makeTempDir({ prefix: "dbxr-demo-project-" });
 const { child: emulator, info } = await startEmulator();
-console.log(bold(`emulator: ${info.host}`) + dim(`  (time scale 20: a 20 s cluster start takes 1 s)`));
-console.log(dim(`project folder: ${project}\n`));
+console.log(dim(`# the emulator runs (dbxr-emulator --time-scale 20: a 20 s cluster start takes 1 s)`));
+console.log(
+  bold(`$ ${shellLine(["export", `DATABRICKS_HOST=${info.host}`, `DATABRICKS_TOKEN=${info.token}`])}`),
+);
+console.log(bold(`$ cd ${shellQuote(project)}`) + dim("   # the project folder\n"));
 
 const env = {
   PATH: Deno.env.get("PATH") ?? "",
@@ -51,19 +77,11 @@ const env = {
 };
 
 async function dbxr(args: string[], show = true): Promise<{ code: number; out: string }> {
-  if (show) {
-    console.log(bold(`$ dbxr ${args.map((a) => /[\s"']/.test(a) ? JSON.stringify(a) : a).join(" ")}`));
-  }
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...flags("permission_flags.txt"),
-      `${ROOT}main.ts`,
-      "--project-dir",
-      project,
-      ...args,
-    ],
+  if (show) console.log(bold(`$ ${shellLine(["dbxr", ...args])}`));
+  const [program, ...pre] = command("dbxr");
+  const r = await new Deno.Command(program, {
+    args: [...pre, ...args],
+    cwd: project,
     env,
     clearEnv: true,
     stdout: "piped",
@@ -78,6 +96,21 @@ async function dbxr(args: string[], show = true): Promise<{ code: number; out: s
     console.log(dim(`(exit ${r.code})\n`));
   }
   return { code: r.code, out };
+}
+
+/** Writes `text` into the project folder and shows it as the heredoc that writes the same file. */
+async function writeFile(name: string, text: string) {
+  console.log(bold(`$ cat > ${shellQuote(name)} <<'PY'`));
+  console.log(text.trimEnd() + "\n" + bold("PY"));
+  await Deno.writeTextFile(`${project}/${name}`, text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** `exec` with code: one line inline, more lines through a file (`--command @file.py`). */
+async function exec(tag: string, code: string, extra: string[] = []) {
+  if (!code.includes("\n")) return await dbxr(["exec", "--tag", tag, "--command", code, ...extra]);
+  const file = `${tag.replace(/[^\w-]/g, "_")}.py`;
+  await writeFile(file, code);
+  return await dbxr(["exec", "--tag", tag, "--command", `@${file}`, ...extra]);
 }
 
 let failed = false;
@@ -110,74 +143,51 @@ try {
   };
   expect(await dbxr(["create", "--cluster-id", found.cluster_id, "--session-name", "demo"]), 0, "create");
   expect(
-    await dbxr([
-      "exec",
-      "--tag",
+    await exec(
       "load data",
-      "--command",
       "rows = [{'city': c, 'temp': t} for c, t in [('Lisbon', 21), ('Oslo', 9), ('Cairo', 33)]]\n" +
-      "print(f'{len(rows)} rows loaded')",
-    ]),
+        "print(f'{len(rows)} rows loaded')",
+    ),
     0,
     "exec load data",
   );
   expect(
-    await dbxr([
-      "exec",
-      "--tag",
-      "summarise",
-      "--command",
-      "print('warmest:', max(rows, key=lambda r: r['temp'])['city'])\nprint('coldest:', min(rows, key=lambda r: r['temp'])['city'])",
-    ]),
+    await exec("summarise", "print('warmest:', max(rows, key=lambda r: r['temp'])['city'])"),
     0,
     "exec summarise",
   );
   // A step that fails: what it printed before the exception is kept in .stdout, the traceback in .stderr.
-  expect(
-    await dbxr(["exec", "--tag", "bad step", "--command", "print('checking rows...')\nrows[10]['temp']"]),
-    1,
-    "exec bad step",
-  );
+  expect(await exec("bad step", "print('checking rows...')\nrows[10]['temp']"), 1, "exec bad step");
   // A step that outlives its --timeout: it keeps running on the cluster; await picks it up.
   expect(
-    await dbxr([
-      "exec",
-      "--tag",
-      "slow step",
-      "--timeout",
-      "1",
-      "--command",
-      "import time\ntime.sleep(3)\nprint('slow step done')",
-    ]),
+    await exec("slow step", "import time\ntime.sleep(3)\nprint('slow step done')", ["--timeout", "1"]),
     8,
     "exec slow step",
   );
   expect(await dbxr(["await", "--timeout", "60"]), 0, "await");
   // sub_llm() calls a serving endpoint from the cluster with the context's own token.
   expect(
-    await dbxr([
-      "exec",
-      "--tag",
+    await exec(
       "ask the llm",
-      "--command",
-      "print(sub_llm('echo: the warmest city is Cairo'))\nprint(sub_llm_batch([f\"upper: {r['city']}\" for r in rows]))",
-    ]),
+      "print(sub_llm('echo: the warmest city is Cairo'))\n" +
+        "print(sub_llm_batch([f\"upper: {r['city']}\" for r in rows]))",
+    ),
     0,
     "exec sub_llm",
   );
   await dbxr(["status"]);
   expect(await dbxr(["destroy"]), 0, "destroy");
   // 3. The same work as a one-time job: checked before it is submitted, explained when it fails.
-  await Deno.writeTextFile(
-    `${project}/report.py`,
+  await writeFile(
+    "report.py",
     "import pathlib, sys\nhere = pathlib.Path(__file__).parent\nprint('report from', here.name, 'args', sys.argv[1:])\n",
   );
-  expect(await dbxr(["job", "check", `${project}/report.py`]), 1, "job check");
+  expect(await dbxr(["job", "check", "report.py"]), 1, "job check");
   expect(
     await dbxr([
       "job",
       "run",
-      `${project}/report.py`,
+      "report.py",
       "--cluster-id",
       found.cluster_id,
       "--wrap",

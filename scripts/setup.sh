@@ -2,9 +2,36 @@
 # Sets up everything dbxr's development needs, from nothing, into .tools/ (git-ignored):
 #   - Deno 2.9.6 from the npm registry (a deno already on PATH at that version is used as is);
 #   - the npm dependencies of deno.json, checked against the frozen deno.lock;
-#   - a check that python3 with IPython is there, which the emulator's execution contexts need.
-# Idempotent and quiet when all is in place. Prints the deno path on its last line.
+#   - a check that python3 with IPython is there, which the emulator's execution contexts need;
+#   - the launchers .tools/bin/dbxr and .tools/bin/dbxr-emulator (+ .cmd/.ps1 for Windows): dbxr from source,
+#     from any folder, with the release binary's permission flags (scripts/launchers.ts).
+# Idempotent and quiet when all is in place. Prints the deno path as its only stdout line (scripts read it)
+# and, last on stderr, how to put the launchers on PATH.
+#
+# Usage: scripts/setup.sh [--install [--prefix DIR]]
+#   --install      also link dbxr and dbxr-emulator into DIR (default ~/.local/bin), a folder on your PATH
 set -euo pipefail
+
+INSTALL=""
+PREFIX="${HOME:-}/.local/bin"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --install) INSTALL=1 ;;
+    --prefix)
+      [ $# -ge 2 ] || { echo "setup: --prefix needs a folder" >&2; exit 2; }
+      PREFIX="$2"
+      shift
+      ;;
+    --prefix=*) PREFIX="${1#--prefix=}" ;;
+    -h | --help)
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+      exit 0
+      ;;
+    *) echo "setup: unknown option $1 (usage: scripts/setup.sh [--install [--prefix DIR]])" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$PREFIX" in /*) ;; *) PREFIX="$PWD/$PREFIX" ;; esac # relative to where setup was called
 cd "$(dirname "$0")/.."
 
 DENO_VERSION="2.9.6"
@@ -44,5 +71,28 @@ if ! command -v "$PY" >/dev/null 2>&1; then
 elif ! "$PY" -c "import IPython" >/dev/null 2>&1; then
   echo "setup: warning: $PY has no IPython. The emulator's execution contexts need it:" >&2
   echo "       $PY -m pip install ipython   (or apt-get install python3-ipython and set DBXR_EMULATOR_PYTHON=/usr/bin/python3)" >&2
+fi
+
+# The launchers: written every time, so that they follow a moved repository or a new deno.
+"$DENO" run --quiet --no-prompt --allow-read --allow-write="$TOOLS/bin" scripts/launchers.ts "$TOOLS/bin" "$DENO"
+
+if [ -n "$INSTALL" ]; then
+  mkdir -p "$PREFIX"
+  PREFIX="$(cd "$PREFIX" && pwd)"
+  for name in dbxr dbxr-emulator; do
+    target="$PREFIX/$name"
+    # A release binary (scripts/install.sh) or anything else that is not a link stays: say so instead.
+    if [ -e "$target" ] && [ ! -L "$target" ]; then
+      echo "setup: $target exists and is not a link; remove it first to use dbxr from source" >&2
+      exit 1
+    fi
+    ln -sfn "$TOOLS/bin/$name" "$target"
+  done
+  case ":$PATH:" in
+    *":$PREFIX:"*) echo "setup: dbxr and dbxr-emulator are linked into $PREFIX (on your PATH)" >&2 ;;
+    *) echo "setup: linked into $PREFIX, which is not on PATH yet: export PATH=\"$PREFIX:\$PATH\"" >&2 ;;
+  esac
+else
+  echo "setup: dbxr is in .tools/bin: export PATH=\"$TOOLS/bin:\$PATH\" (or: ./scripts/setup.sh --install)" >&2
 fi
 echo "$DENO"

@@ -20,6 +20,11 @@ export interface Ctx {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Reads a text file; undefined when it does not exist. */
   readTextFile(path: string): Promise<string | undefined>;
+  /**
+   * Writes a text file atomically (a temp file beside it, then a rename), creating its folder first.
+   * `mode` sets the POSIX file mode (0o600 for files that hold secrets).
+   */
+  writeTextFile(path: string, text: string, opts?: { mode?: number }): Promise<void>;
   /** All of standard input, as text (for `exec --command -`). */
   readStdin(): Promise<string>;
   /** Runs a program (only `databricks`, for U2M tokens, is within the permission scope). */

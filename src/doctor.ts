@@ -10,6 +10,7 @@ import * as scim from "./api/scim.ts";
 import { isAllPurpose, isRunning } from "./clusters/find.ts";
 import type { Ctx } from "./ctx.ts";
 import { type DbxrError, toDbxrError } from "./errors.ts";
+import { plainStyle, type Style } from "./table.ts";
 
 export interface Check {
   check: "config" | "host" | "credentials" | "clusters";
@@ -119,9 +120,9 @@ export async function runDoctor(
   return done();
 }
 
-export function doctorText(r: DoctorReport): string {
+export function doctorText(r: DoctorReport, style: Style = plainStyle): string {
   const lines = r.checks.map((c) =>
-    `${c.ok ? "ok  " : "FAIL"} ${c.check.padEnd(12)} ${c.detail}${
+    `${c.ok ? style.state("ok") + "  " : style.state("FAIL")} ${c.check.padEnd(12)} ${c.detail}${
       c.hint ? `\n     ${"".padEnd(12)} fix: ${c.hint}` : ""
     }`
   );

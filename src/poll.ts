@@ -37,6 +37,8 @@ export interface PollOptions {
   signal?: AbortSignal;
   /** Called with a progress text whenever it changes (e.g. a new cluster state). */
   onProgress?: (text: string, elapsedMs: number) => void;
+  /** Called after every check that is not done, with its progress text and the time since the origin. */
+  onPoll?: (text: string | undefined, elapsedMs: number) => void;
   /** Clock origin, when the wait started before this call (await of an earlier exec). */
   startedAt?: number;
 }
@@ -71,6 +73,7 @@ export async function poll<T>(
       lastProgress = step.progress;
       opts.onProgress?.(step.progress, now - start);
     }
+    opts.onPoll?.(step.progress, now - origin);
     const left = start + opts.timeoutMs - now;
     if (left <= 0) return { done: false, elapsedMs: now - start, polls };
     // The schedule is a cadence between requests: the time the request itself took counts toward the

@@ -34,6 +34,7 @@ const ctx: Ctx = {
   now: () => performance.now(),
   sleep: sleepWithSignal,
   readTextFile: () => Promise.resolve(undefined),
+  writeTextFile: () => Promise.reject(new Error("no")),
   readStdin: () => Promise.resolve(""),
   run: () => Promise.reject(new Error("no")),
   signal: new AbortController().signal,

@@ -17,7 +17,7 @@ export function authCommands(ctx: Ctx) {
   group.addCommand(examples(
     new Command("describe")
       .description(
-        "Show the host, profile, auth type and config file that dbxr resolved, and where each value came\n" +
+        "Show the host, profile, auth type and config file that dbxr resolved, and where each value came " +
           "from (flag, env, profile:<name>). Never prints a secret. Works with a broken config too.",
       )
       .action(async (_o, c) => {
@@ -73,7 +73,7 @@ export function doctorCommand(ctx: Ctx) {
   return examples(
     new Command("doctor")
       .description(
-        "Check the chain from config to clusters: config found, host reachable, credentials valid,\n" +
+        "Check the chain from config to clusters: config found, host reachable, credentials valid, " +
           "clusters visible. Each failed check says how to fix it; exits with the first failure's code.",
       )
       .action(async (_o, c) => {

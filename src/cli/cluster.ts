@@ -22,8 +22,8 @@ import { positiveNumber } from "./parse.ts";
 export function findClusterCommand(ctx: Ctx) {
   const cmd = new Command("find-cluster")
     .description(
-      "Find classic all-purpose clusters by name (case-insensitive substring), running ones first.\n" +
-        "One match prints one object {cluster_id, cluster_name, state}; several print an array;\n" +
+      "Find classic all-purpose clusters by name (case-insensitive substring), running ones first. " +
+        "One match prints one object {cluster_id, cluster_name, state}; several print an array; " +
         "none is the error ClusterNotFound. Stopped clusters carry a `hint` that starts them.",
     )
     .requiredOption("--name <substr>", "part of the cluster name")
@@ -36,7 +36,10 @@ export function findClusterCommand(ctx: Ctx) {
           details: { name: o.name },
         });
       }
-      ctx.out.result(found.length === 1 ? found[0] : found, { alwaysJson: true });
+      ctx.out.result(found.length === 1 ? found[0] : found, {
+        alwaysJson: true,
+        text: (f, style) => foundClustersText(Array.isArray(f) ? f : [f], style),
+      });
     });
   return examples(cmd, ["dbxr find-cluster --name analytics", "dbxr find-cluster --name ml --profile prod"]);
 }
@@ -81,7 +84,7 @@ export function clusterCommands(ctx: Ctx) {
   group.addCommand(examples(
     new Command("start")
       .description(
-        "Start a terminated all-purpose cluster (or wait out TERMINATING first). With --wait, return when it\n" +
+        "Start a terminated all-purpose cluster (or wait out TERMINATING first). With --wait, return when it " +
           "is RUNNING (RESIZING counts); fail with the cluster's state message on ERROR/TERMINATED.",
       )
       .argument("<cluster-id>")

@@ -21,9 +21,9 @@ export function jobCommands(ctx: Ctx): Command {
 export function jobCheckCommand(ctx: Ctx) {
   const cmd = new Command("check")
     .description(
-      "Check Python job scripts for the pitfalls of spark_python_task, MLflow logging and Unity Catalog\n" +
-        "(__file__, /Workspace/ imports, sys.path before log_model, signatures, %pip lines, access mode,\n" +
-        "spark version, runtime quirks). Static and local: nothing is uploaded or run. Exit 1\n" +
+      "Check Python job scripts for the pitfalls of spark_python_task, MLflow logging and Unity Catalog " +
+        "(__file__, /Workspace/ imports, sys.path before log_model, signatures, %pip lines, access mode, " +
+        "spark version, runtime quirks). Static and local: nothing is uploaded or run. Exit 1 " +
         "(PreflightFailed) on errors, or on warnings with --strict.",
     )
     .argument("<files...>", "the job's script first, then the files it imports or logs (e.g. agent.py)")

@@ -6,6 +6,7 @@ import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
 import { nonNegativeInt } from "./parse.ts";
+import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
   ...(await import("../jobs/run.ts")),
@@ -41,8 +42,8 @@ export function jobRunCommands(ctx: Ctx): Command[] {
   const run = examples(
     new Command("run")
       .description(
-        "Run a Python file as a one-time job (spark_python_task): check it for the known pitfalls, upload it\n" +
-          "(and --include trees) as workspace files, submit, watch, and fetch every task's output into\n" +
+        "Run a Python file as a one-time job (spark_python_task): check it for the known pitfalls, upload it " +
+          "(and --include trees) as workspace files, submit, watch, and fetch every task's output into " +
           "job_outputs/<run_id>/. A failed run is explained (`diagnosis`). ARGS after -- become the task's argv.",
       )
       .argument("<file>", "the Python script")
@@ -57,7 +58,11 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
       .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
       .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
-      .option("--force", "submit even when the local checks find errors (online checks still warn)")
+      .option("--force", "submit even when the checks find errors (they are reported in `warnings`)")
+      .option(
+        "--strict",
+        "warnings (local and online, e.g. an active run of the same name) stop the submit too",
+      )
       .option("--ensure-schema", "create the Unity Catalog schema the script registers into, when missing")
       .option(
         "--env <KEY=VALUE>",
@@ -74,6 +79,12 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
       .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
       .option("--no-wait", "return once submitted, with the run id")
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
         const g = globals(c);
@@ -90,6 +101,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           include: o.include,
           wrap: Boolean(o.wrap),
           force: Boolean(o.force),
+          strict: Boolean(o.strict),
           wait: o.wait !== false,
           cancelOnInterrupt: o.cancelOnInterrupt !== false,
           ensureSchema: Boolean(o.ensureSchema),
@@ -98,8 +110,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           runName: o.runName,
           timeoutSeconds: o.timeout,
           projectDir: g.projectDir ?? ".",
+          previewChars: o.preview,
         });
-        ctx.out.result(r.report, { text: reportText, exitCode: r.exitCode });
+        ctx.out.result(r.report, { text: runReportText, exitCode: r.exitCode });
       }),
     [
       "dbxr job run log_model.py --ensure-schema",
@@ -114,7 +127,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .action(async (id, _o, c) => {
         const { runStatus } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_status");
-        ctx.out.result(await runStatus(conn.client, id), { text: reportText });
+        ctx.out.result(await runStatus(conn.client, id), { text: runReportText });
       }),
     ["dbxr job status 123456"],
   );
@@ -125,6 +138,12 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
       .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
       .action(async (id, o, c) => {
         const g = globals(c);
         const { finishRun } = await jobsLib();
@@ -132,8 +151,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         const r = await finishRun(ctx, conn, id, {
           cancelOnInterrupt: o.cancelOnInterrupt === true,
           projectDir: g.projectDir ?? ".",
+          previewChars: o.preview,
         });
-        ctx.out.result(r.report, { text: reportText, exitCode: r.exitCode });
+        ctx.out.result(r.report, { text: runReportText, exitCode: r.exitCode });
       }),
     ["dbxr job watch 123456"],
   );
@@ -142,15 +162,24 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("output")
       .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
       .argument("<run-id>", "", runId)
-      .action(async (id, _o, c) => {
+      .option(
+        "--preview <n>",
+        "characters in each task's logs_preview (the end of its log)",
+        nonNegativeInt,
+        200,
+      )
+      .action(async (id, o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, runJson } = await jobsLib();
+        const { runOutput } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_output");
-        const r = await api.get(conn.client, id);
-        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        ctx.out.result({ ...runJson(r), tasks }, { text: reportText });
+        const r = await runOutput(ctx, conn.client, id, g.projectDir ?? ".", o.preview);
+        ctx.out.result(r, { text: runReportText });
       }),
-    ["dbxr job output 123456", "dbxr job output 123456 --project-dir examples/agent"],
+    [
+      "dbxr job output 123456",
+      "dbxr job output 123456 --preview 1000",
+      "dbxr job output 123456 --project-dir examples/agent",
+    ],
   );
 
   const cancel = examples(
@@ -160,7 +189,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .action(async (id, _o, c) => {
         const { cancelRun } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_cancel");
-        ctx.out.result(await cancelRun(ctx, conn.client, id), { text: reportText });
+        ctx.out.result(await cancelRun(ctx, conn.client, id), { text: runReportText });
       }),
     ["dbxr job cancel 123456"],
   );
@@ -168,17 +197,16 @@ export function jobRunCommands(ctx: Ctx): Command[] {
   const diagnoseCmd = examples(
     new Command("diagnose")
       .description(
-        "Explain why a run failed: its error and trace matched against the job-runner guide's troubleshooting\n" +
+        "Explain why a run failed: its error and trace matched against the job-runner guide's troubleshooting " +
           "table and other known failures, each with the cause, the fix and the command that applies it.",
       )
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, diagnoseRun, runJson } = await jobsLib();
+        const { runDiagnosis } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_diagnose");
-        const r = await api.get(conn.client, id);
-        const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs) }, { text: reportText });
+        const r = await runDiagnosis(ctx, conn.client, id, g.projectDir ?? ".");
+        ctx.out.result(r, { text: runReportText });
       }),
     ["dbxr job diagnose 123456"],
   );
@@ -194,39 +222,10 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         const runs = (await api.list(conn.client, { activeOnly: Boolean(o.active), limit: o.limit })).map(
           runJson,
         );
-        ctx.out.result(runs, {
-          text: (rs) =>
-            rs.length === 0
-              ? "(no runs)"
-              : rs.map((r) =>
-                `${r.run_id}\t${r.life_cycle_state}\t${r.result_state ?? ""}\t${r.run_name ?? ""}`
-              )
-                .join("\n"),
-        });
+        ctx.out.result(runs, { text: runListText });
       }),
     ["dbxr job list --active"],
   );
 
   return [run, status, watch, output, cancel, diagnoseCmd, listCmd] as unknown as Command[];
-}
-
-// deno-lint-ignore no-explicit-any
-function reportText(r: any): string {
-  const lines = [
-    `run ${r.run_id}: ${r.status ?? r.life_cycle_state ?? ""} ${r.result_state ?? ""}`.trim(),
-    ...(r.run_page_url ? [`  ${r.run_page_url}`] : []),
-    ...(r.message ? [`  ${r.message}`] : []),
-  ];
-  for (const t of r.tasks ?? []) {
-    lines.push(
-      `  task ${t.task_key}: ${t.result_state ?? t.life_cycle_state ?? "?"}${
-        t.log_file ? `  log: ${t.log_file}` : ""
-      }`,
-    );
-    if (t.error) lines.push(`    ${String(t.error).split("\n")[0]}`);
-  }
-  for (const d of r.diagnosis ?? []) {
-    lines.push(`  cause: ${d.cause}`, `  fix:   ${d.fix}`, ...(d.command ? [`  run:   ${d.command}`] : []));
-  }
-  return lines.join("\n");
 }

@@ -1,4 +1,5 @@
-// The seed's REPL commands: create, exec, await, cancel, destroy, status. They print JSON always.
+// The seed's REPL commands: create, exec, await, cancel, destroy, status. They print JSON unless --text
+// asks for text, as the seed printed JSON on a terminal too.
 
 import { shellQuote } from "../shell.ts";
 import { Command, Option } from "@commander-js/extra-typings";
@@ -6,6 +7,7 @@ import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
 import { nonNegativeInt, positiveNumber } from "./parse.ts";
+import { cancelText, createText, destroyText, execText, statusText } from "../repl/text.ts";
 
 const JSON_ALWAYS = { alwaysJson: true } as const;
 
@@ -20,7 +22,7 @@ export function replCommands(ctx: Ctx): Command[] {
   const create = examples(
     new Command("create")
       .description(
-        "Create a session: an execution context on a running all-purpose cluster, bootstrapped with\n" +
+        "Create a session: an execution context on a running all-purpose cluster, bootstrapped with " +
           "sub_llm()/sub_llm_batch(), recorded in <project-dir>/session.json. Outputs go to repl_outputs/.",
       )
       .option(
@@ -42,7 +44,7 @@ export function replCommands(ctx: Ctx): Command[] {
           language: o.language as "python" | "sql" | "scala",
           force: Boolean(o.force),
         });
-        ctx.out.result(r, JSON_ALWAYS);
+        ctx.out.result(r, { ...JSON_ALWAYS, text: createText });
       }),
     [
       "dbxr create --cluster-id 0123-456789-abcdefgh --session-name churn --project-dir examples/churn",
@@ -53,16 +55,27 @@ export function replCommands(ctx: Ctx): Command[] {
   const exec = examples(
     new Command("exec")
       .description(
-        "Run code as the next step of the session and wait for it. The code goes to\n" +
-          "repl_outputs/NNN_<tag>.cmd.py first; stdout/stderr land in .stdout/.stderr files; the JSON answer\n" +
+        "Run code as the next step of the session and wait for it. The code goes to " +
+          "repl_outputs/NNN_<tag>.cmd.py first; stdout/stderr land in .stdout/.stderr files; the JSON answer " +
           "has their sizes and previews. Past --timeout the command keeps running: `dbxr await` it.",
       )
       .requiredOption("--command <code>", "the code, @FILE to read it from a file, or - for stdin")
       .requiredOption("--tag <tag>", "a label for this step (used in the file names)")
       .option("--timeout <seconds>", "wait at most this long, then answer Running", positiveNumber, 600)
       .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .addOption(
+        new Option(
+          "--no-replay",
+          "record that `dbxr repl replay` must skip this step (side effects that must not run twice)",
+        ).conflicts("replaySafe"),
+      )
+      .addOption(
+        new Option("--replay-safe", "record that running this step again is fine (no replay warning)"),
+      )
       .action(async (o, c) => {
         const code = await readCode(ctx, o.command, globals(c).projectDir);
+        // Commander defaults a --no-x flag to true; only an explicit --no-replay is recorded.
+        const replay = o.replaySafe ? true : c.getOptionValueSource("replay") === "cli" ? false : undefined;
         const { openRepl, execStep } = await repl();
         const env = await openRepl(ctx, globals(c), "exec");
         const r = await execStep(env, {
@@ -70,11 +83,13 @@ export function replCommands(ctx: Ctx): Command[] {
           tag: o.tag,
           timeoutSeconds: o.timeout,
           previewChars: o.preview,
+          ...(replay !== undefined ? { replay } : {}),
         });
-        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+        ctx.out.result(r.response, { ...JSON_ALWAYS, text: execText, exitCode: r.exitCode });
       }),
     [
       `dbxr exec --command "print(spark.version)" --tag version`,
+      `dbxr exec --command "df.write.saveAsTable('main.x.t')" --tag save --no-replay`,
       "dbxr exec --command @step3_train.py --tag train --timeout 1800",
       "cat query.sql | dbxr exec --command - --tag query",
     ],
@@ -89,7 +104,7 @@ export function replCommands(ctx: Ctx): Command[] {
         const { openRepl, awaitStep } = await repl();
         const env = await openRepl(ctx, globals(c), "await");
         const r = await awaitStep(env, o.timeout, o.preview);
-        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+        ctx.out.result(r.response, { ...JSON_ALWAYS, text: execText, exitCode: r.exitCode });
       }),
     ["dbxr await", "dbxr await --timeout 1200 --project-dir examples/churn"],
   );
@@ -97,14 +112,14 @@ export function replCommands(ctx: Ctx): Command[] {
   const cancel = examples(
     new Command("cancel")
       .description(
-        "Cancel the running command (from session.json, or --run-id) and wait until it has ended (about\n" +
+        "Cancel the running command (from session.json, or --run-id) and wait until it has ended (about " +
           "10 s at most); the step is recorded as Cancelled with whatever output it left.",
       )
       .option("--run-id <command-id>", "the command id to cancel (default: the session's active command)")
       .action(async (o, c) => {
         const { cancelCommand } = await repl();
         const r = await cancelCommand(ctx, globals(c), o.runId);
-        ctx.out.result(r.response, { ...JSON_ALWAYS, exitCode: r.exitCode });
+        ctx.out.result(r.response, { ...JSON_ALWAYS, text: cancelText, exitCode: r.exitCode });
       }),
     ["dbxr cancel", "dbxr cancel --run-id 3a601163-d3c7-40f9-9c61-deb92c7a2c9d"],
   );
@@ -113,7 +128,10 @@ export function replCommands(ctx: Ctx): Command[] {
     new Command("destroy")
       .description("Destroy the session's context and mark the session destroyed; every file is kept")
       .action(async (_o, c) =>
-        ctx.out.result(await (await repl()).destroySession(ctx, globals(c)), JSON_ALWAYS)
+        ctx.out.result(await (await repl()).destroySession(ctx, globals(c)), {
+          ...JSON_ALWAYS,
+          text: destroyText,
+        })
       ),
     ["dbxr destroy", "dbxr destroy --project-dir examples/churn"],
   );
@@ -122,7 +140,10 @@ export function replCommands(ctx: Ctx): Command[] {
     new Command("status")
       .description("Show the session: cluster state, whether the context is alive, the active command, steps")
       .action(async (_o, c) =>
-        ctx.out.result(await (await repl()).sessionStatus(ctx, globals(c)), JSON_ALWAYS)
+        ctx.out.result(await (await repl()).sessionStatus(ctx, globals(c)), {
+          ...JSON_ALWAYS,
+          text: statusText,
+        })
       ),
     ["dbxr status", "dbxr status --project-dir examples/churn"],
   );

@@ -5,14 +5,19 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { redactText } from "../api/redact.ts";
 import { DbxrError, toDbxrError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { versionText } from "../about.ts";
+
+import { examples, helpConfiguration } from "./help.ts";
 import { authCommands, doctorCommand } from "./auth.ts";
 import { clusterCommands, findClusterCommand } from "./cluster.ts";
+import { completionCommand } from "./completion.ts";
+import { configCommands } from "./config.ts";
 import { jobCommands } from "./job.ts";
 import { llmCommands } from "./llm.ts";
 import { mcpCommand } from "./mcp.ts";
 import { replCommands } from "./repl.ts";
-import { replGroupCommands } from "./repl_group.ts";
+import { replGroupCommand } from "./repl_extra.ts";
+import { skillCommands } from "./skill.ts";
 import { ucCommands } from "./uc.ts";
 import { workspaceCommands } from "./workspace.ts";
 
@@ -30,23 +35,16 @@ export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
   return cmd.optsWithGlobals() as GlobalFlags;
 }
 
-/** Adds an Examples block to a command's help; every command has one. */
-export function examples<C extends { addHelpText(pos: "after", text: string): unknown }>(
-  cmd: C,
-  lines: string[],
-): C {
-  cmd.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`);
-  return cmd;
-}
+export { examples } from "./help.ts";
 
 export function buildProgram(ctx: Ctx): Command {
   const program = new Command("dbxr")
     .description(
-      "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the\n" +
-        "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool:\n" +
+      "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the " +
+        "cluster, workspace and Unity Catalog commands around them. Auth as every Databricks tool: " +
         "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
     )
-    .version(VERSION, "-V, --version", "print the dbxr version")
+    .version(versionText(), "-V, --version", "print the dbxr version, its Deno version and target")
     .option("--project-dir <dir>", "project folder holding session.json and repl_outputs/ (default: cwd)")
     .option("-p, --profile <name>", "~/.databrickscfg profile")
     .option("--host <url>", "workspace URL (overrides the profile's host)")
@@ -72,14 +70,17 @@ export function buildProgram(ctx: Ctx): Command {
 
   program.addCommand(findClusterCommand(ctx));
   for (const c of replCommands(ctx)) program.addCommand(c);
-  program.addCommand(replGroupCommands(ctx));
+  program.addCommand(replGroupCommand(ctx));
   program.addCommand(clusterCommands(ctx));
   program.addCommand(jobCommands(ctx));
   program.addCommand(workspaceCommands(ctx));
   program.addCommand(ucCommands(ctx));
   program.addCommand(llmCommands(ctx));
   program.addCommand(authCommands(ctx));
+  program.addCommand(configCommands(ctx, Deno.build.os));
   program.addCommand(doctorCommand(ctx));
+  program.addCommand(skillCommands(ctx));
+  program.addCommand(completionCommand(ctx));
   program.addCommand(mcpCommand(ctx));
 
   configureRecursively(program, ctx);
@@ -90,7 +91,10 @@ export function buildProgram(ctx: Ctx): Command {
 function configureRecursively(cmd: Command, ctx: Ctx) {
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
+  cmd.configureHelp(helpConfiguration());
   cmd.configureOutput({
+    getOutHelpWidth: () => ctx.out.helpWidth,
+    getOutHasColors: () => ctx.out.colors,
     writeOut: (s) => ctx.out.raw(s),
     writeErr: () => {}, // usage errors become one JSON InvalidArgument error instead
     outputError: () => {},

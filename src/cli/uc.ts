@@ -51,7 +51,7 @@ export function ucCommands(ctx: Ctx) {
   group.addCommand(examples(
     new Command("ensure-schema")
       .description(
-        "Make sure CATALOG.SCHEMA exists: get it, create it when missing. Prints {full_name, created}.\n" +
+        "Make sure CATALOG.SCHEMA exists: get it, create it when missing. Prints {full_name, created}. " +
           "A missing catalog is NotFound (exit 4); no CREATE SCHEMA privilege is PermissionDenied (exit 3).",
       )
       .argument("<catalog.schema>")

@@ -29,11 +29,11 @@ export function workspaceCommands(ctx: Ctx) {
   group.addCommand(examples(
     new Command("upload")
       .description(
-        "Upload a local file or folder as workspace FILES through workspace-files/import-file, so that a\n" +
-          "spark_python_task can run and import them (`workspace import --language PYTHON` would make\n" +
-          "notebooks). A folder goes into REMOTE (created with its parents); a file goes to REMOTE, or into it\n" +
-          "when REMOTE is a folder or ends with /. Unchanged files are skipped (content hashes, kept in\n" +
-          "REMOTE/.dbxr-manifest.json). A different remote file is an error unless --overwrite.\n" +
+        "Upload a local file or folder as workspace FILES through workspace-files/import-file, so that a " +
+          "spark_python_task can run and import them (`workspace import --language PYTHON` would make " +
+          "notebooks). A folder goes into REMOTE (created with its parents); a file goes to REMOTE, or into it " +
+          "when REMOTE is a folder or ends with /. Unchanged files are skipped (content hashes, kept in " +
+          "REMOTE/.dbxr-manifest.json). A different remote file is an error unless --overwrite. " +
           "Left out: .git, __pycache__, .venv, node_modules, *.pyc.",
       )
       .argument("<local>", "local file or folder")

@@ -2,6 +2,7 @@
 
 import type { ClusterDetails, NodeType, SparkVersion } from "../api/clusters.ts";
 import type { FoundCluster } from "./find.ts";
+import { plainStyle, type Style, table } from "../table.ts";
 
 export function clusterSummaryJson(c: ClusterDetails) {
   return {
@@ -50,33 +51,30 @@ export function nodeTypeJson(n: NodeType) {
   };
 }
 
-/** Aligned columns for people; tab-separated when piped is handled by JSON being the pipe default. */
-export function table(headers: string[], rows: Array<Array<string | number>>): string {
-  if (rows.length === 0) return "(none)";
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")).join(
-    "\n",
-  );
-}
+export { table } from "../table.ts";
 
-export const clusterListText = (cs: ClusterSummary[]) =>
+export const clusterListText = (cs: ClusterSummary[], style?: Style) =>
   table(
     ["CLUSTER ID", "NAME", "STATE", "SOURCE", "SPARK VERSION"],
     cs.map((c) => [c.cluster_id, c.cluster_name, c.state, c.cluster_source, c.spark_version]),
+    { style, stateColumns: [2] },
   );
 
-export const foundClustersText = (cs: FoundCluster[]) =>
+export const foundClustersText = (cs: FoundCluster[], style?: Style) =>
   table(
     ["CLUSTER ID", "NAME", "STATE", "NEXT"],
     cs.map((c) => [c.cluster_id, c.cluster_name, c.state, c.hint ?? ""]),
+    { style, stateColumns: [2] },
   );
 
-export function clusterDetailText(c: ReturnType<typeof clusterDetailJson>): string {
+export function clusterDetailText(
+  c: ReturnType<typeof clusterDetailJson>,
+  style: Style = plainStyle,
+): string {
   const lines = [
     ["cluster_id", c.cluster_id],
     ["name", c.cluster_name],
-    ["state", c.state + (c.state_message ? ` (${c.state_message})` : "")],
+    ["state", style.state(c.state) + (c.state_message ? ` (${c.state_message})` : "")],
     ["source", c.cluster_source],
     ["spark_version", c.spark_version],
     ["node_type", c.node_type_id],

@@ -117,6 +117,7 @@ export async function startCluster(
     return result(cluster);
   }
 
+  const progress = ctx.out.wait(`cluster ${id}`);
   const outcome = await poll<ClusterDetails>(ctx, async () => {
     const c = await getClusterOrThrow(client, id);
     cluster = c;
@@ -130,8 +131,9 @@ export async function startCluster(
     timeoutMs: opts.timeoutSeconds * 1000,
     schedule: slowSchedule,
     signal: ctx.signal,
-    onProgress: (text, ms) => ctx.out.progress(`cluster ${id}: ${text} (${Math.round(ms / 1000)}s)`),
+    onPoll: progress.step,
   });
+  progress.end(outcome.done ? outcome.value.state : `still ${cluster.state}`, outcome.elapsedMs);
   if (!outcome.done) {
     throw new DbxrError(
       "Timeout",

@@ -5,10 +5,11 @@
 import { parseArgs } from "node:util";
 import { createEmulator, type Emulator, type EmulatorOptions } from "./emulator.ts";
 import { DroppedConnection } from "./faults.ts";
+import { shellQuote } from "../shell.ts";
 
 export const USAGE = `dbxr-emulator: a local fake Databricks workspace for dbxr
 
-Usage: deno task emulator [options]
+Usage: dbxr-emulator [options]      (from source: deno task emulator [options])
 
 Options:
   --port N           port on 127.0.0.1 (default 0: any free port)
@@ -16,18 +17,24 @@ Options:
   --time-scale X     run cluster state changes X times faster (default 1)
   --max-contexts N   execution contexts per cluster (default 145)
   --seed N           pins ids, the token and the client secret (default: random secrets)
+  --env-file FILE    once listening, write FILE for sh to source: DATABRICKS_HOST and DATABRICKS_TOKEN
+                     exported, other DATABRICKS_* auth variables unset; removed again on shutdown
   -h, --help         show this help
 
 The first line on stdout is JSON: {"host", "token", "client_id", "client_secret"}.
 Control API: http://127.0.0.1:PORT/__emulator/ (see src/emulator/README.md).
 
-Example:
-  deno task emulator --port 8765 --time-scale 20 --seed 7
+Examples:
+  dbxr-emulator --port 8765 --time-scale 20 --seed 7
+  dbxr-emulator --time-scale 20 --env-file emulator.env &
+  until [ -f emulator.env ]; do sleep 0.2; done; . ./emulator.env
 `;
 
 export interface ServerArgs {
   port: number;
   options: EmulatorOptions;
+  /** --env-file: where to write the sh exports once listening. */
+  envFile?: string;
 }
 
 export type ParsedArgs = { help: true } | { help: false; args: ServerArgs };
@@ -53,6 +60,7 @@ export function parseServerArgs(argv: string[]): ParsedArgs {
       "time-scale": { type: "string" },
       "max-contexts": { type: "string" },
       seed: { type: "string" },
+      "env-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -64,9 +72,12 @@ export function parseServerArgs(argv: string[]): ParsedArgs {
     (n) => int(n) && n >= 0 && n <= 65535,
     "an integer from 0 to 65535",
   );
+  const envFile = values["env-file"];
+  if (envFile !== undefined && envFile.trim() === "") throw new TypeError("--env-file needs a file name");
   return {
     help: false,
     args: {
+      ...(envFile === undefined ? {} : { envFile }),
       port: port ?? 0,
       options: {
         latencyMs: number("latency-ms", values["latency-ms"], (n) => n >= 0, "a non-negative number"),
@@ -86,6 +97,27 @@ export function parseServerArgs(argv: string[]): ParsedArgs {
       },
     },
   };
+}
+
+/**
+ * The --env-file text. The other auth variables are unset because a profile or a second complete auth
+ * method left in the shell would win over (or conflict with) the emulator's host and token.
+ */
+export function envFileText(host: string, token: string): string {
+  return [
+    "# dbxr-emulator: source this file (. ./FILE) to point dbxr at the emulator",
+    "unset DATABRICKS_CONFIG_PROFILE DATABRICKS_AUTH_TYPE DATABRICKS_CLIENT_ID DATABRICKS_CLIENT_SECRET",
+    `export DATABRICKS_HOST=${shellQuote(host)}`,
+    `export DATABRICKS_TOKEN=${shellQuote(token)}`,
+    "",
+  ].join("\n");
+}
+
+/** Writes the file whole (a temp file renamed over it), so that a waiting `[ -f FILE ]` never sees half. */
+async function writeEnvFile(path: string, text: string) {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, text, { mode: 0o600 });
+  await Deno.rename(tmp, path);
 }
 
 export interface RunningServer {
@@ -160,11 +192,27 @@ async function main(argv: string[]): Promise<number> {
     client_secret: emulator.clientSecret,
   }));
   log(`dbxr-emulator: listening on ${server.host} (control API at ${server.host}/__emulator/health)`);
+  const { envFile } = parsed.args;
+  if (envFile) {
+    try {
+      await writeEnvFile(envFile, envFileText(server.host, emulator.token));
+    } catch (e) {
+      log(`dbxr-emulator: cannot write --env-file ${envFile}: ${(e as Error).message}`);
+      await server.shutdown();
+      return 1;
+    }
+  }
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     log("dbxr-emulator: shutting down");
+    // A stale file would send the next `until [ -f FILE ]` to a port nobody listens on.
+    if (envFile) {
+      try {
+        Deno.removeSync(envFile);
+      } catch { /* already gone */ }
+    }
     server.shutdown().catch((e) => log(`dbxr-emulator: error while shutting down: ${e}`));
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];

@@ -17,6 +17,8 @@ export interface CheckOptions {
   strict?: boolean;
   /** "16.4", "16.4 LTS ML" or a spark_version key. */
   runtime?: string;
+  /** job run's --include trees with their module names (see PreflightInput.uploaded). */
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 export async function checkFiles(
@@ -41,6 +43,7 @@ export async function checkFiles(
     uc: opts.uc,
     strict: opts.strict,
     runtime: opts.runtime || undefined,
+    ...(opts.uploaded ? { uploaded: opts.uploaded } : {}),
   });
 }
 

@@ -9,6 +9,13 @@ export interface SpecCluster {
   where: string;
   spark_version?: string;
   data_security_mode?: string;
+  num_workers?: number;
+  /** autoscale is set: the cluster has workers even with num_workers absent. */
+  autoscale?: boolean;
+  /** The newer single-node form (`kind: CLASSIC_PREVIEW`): the server sets the conf and tag itself. */
+  is_single_node?: boolean;
+  spark_conf?: Record<string, unknown>;
+  custom_tags?: Record<string, unknown>;
 }
 
 export interface ClusterSpec {
@@ -51,6 +58,11 @@ export function parseClusterSpec(path: string, text: string): ClusterSpec {
       where,
       ...(typeof c.spark_version === "string" ? { spark_version: c.spark_version } : {}),
       ...(typeof c.data_security_mode === "string" ? { data_security_mode: c.data_security_mode } : {}),
+      ...(typeof c.num_workers === "number" ? { num_workers: c.num_workers } : {}),
+      ...(c.autoscale !== undefined && c.autoscale !== null ? { autoscale: true } : {}),
+      ...(c.is_single_node === true ? { is_single_node: true } : {}),
+      ...(isObject(c.spark_conf) ? { spark_conf: c.spark_conf } : {}),
+      ...(isObject(c.custom_tags) ? { custom_tags: c.custom_tags } : {}),
     });
   };
   const addLibraries = (libs: unknown) => {
@@ -60,7 +72,11 @@ export function parseClusterSpec(path: string, text: string): ClusterSpec {
     }
   };
 
-  if (["spark_version", "node_type_id", "data_security_mode", "instance_pool_id"].some((k) => k in root)) {
+  if (
+    ["spark_version", "node_type_id", "data_security_mode", "instance_pool_id", "num_workers"].some((k) =>
+      k in root
+    )
+  ) {
     addCluster("(root)", root);
   }
   addCluster("new_cluster", root.new_cluster);

@@ -76,7 +76,7 @@ interface Rule {
   /** Searched line by line in the scope's texts. */
   pattern?: RegExp;
   /** Narrows a pattern match (the module rules split one message three ways). */
-  when?: (m: RegExpExecArray, env: Env) => boolean;
+  when?: (m: RegExpExecArray, env: Env, scope: Scope) => boolean;
   /** A match on the scope's states; returns the text to report as matched. */
   state?: (s: Scope) => string | undefined;
   /** Dropped for a task when a more specific rule explained it (and for the run when any did). */
@@ -145,7 +145,11 @@ const COMMON_LOCAL = new Set([
 
 type ModuleKind = "local" | "pip" | "unknown";
 
-function moduleKind(module: string, env: Env): ModuleKind {
+// The guide's one cause for it is MLflow's stale import (langchain-schema-import), never a missing package.
+const isLangchainSchema = (module: string) => /^langchain\.schema(\.|$)/.test(module);
+
+function moduleKind(module: string, env: Env): ModuleKind | "explained" {
+  if (isLangchainSchema(module)) return "explained";
   const top = module.split(".")[0];
   const local = env.input.localModules;
   if (local?.includes(top)) return "local";
@@ -219,7 +223,8 @@ const RULES: readonly Rule[] = [
     when: (m) => PYDANTIC_V2_ONLY.has(m[1]),
     advise: (m, env) => {
       const version = env.input.sparkVersion;
-      const major = Number(/^(\d+)\./.exec(version ?? "")?.[1] ?? 0);
+      const rt = /^(\d+)\.(\d+)/.exec(version ?? "");
+      const [major, minor] = rt ? [Number(rt[1]), Number(rt[2])] : [0, 0];
       if (major >= 16) {
         // 16.4 ships v2, so something the job installed took it back to v1.
         return {
@@ -229,13 +234,22 @@ const RULES: readonly Rule[] = [
             "Remove the pydantic<2 pin (or the package that requires it) from --libraries and requirements.",
         };
       }
+      if (major === 15 && minor === 4) {
+        return {
+          cause: `${m![1]} is pydantic v2 API; the runtime ${version} (15.4 LTS ML) ships pydantic v1 ` +
+            "compiled in, and pip installing v2 over it (databricks-langchain does) breaks it.",
+          fix: "Use the 16.4 LTS ML runtime (pydantic v2): the ml-single-node template " +
+            "(16.4.x-cpu-ml-scala2.12), or an existing cluster on 16.4 ML.",
+          command: `dbxr job run ${env.file} --new-cluster --template ml-single-node`,
+        };
+      }
+      const known = version ? `the runtime ${version}` : "the task's Python";
       return {
-        cause:
-          `${m![1]} is pydantic v2 API; ${version ? `the runtime ${version}` : "the 15.4 LTS ML runtime"} ` +
-          "ships pydantic v1 compiled in, and pip installing v2 over it (databricks-langchain does) breaks it.",
-        fix:
-          "Use the 16.4 LTS ML runtime (pydantic v2): the ml-single-node template (16.4.x-cpu-ml-scala2.12), " +
-          "or an existing cluster on 16.4 ML.",
+        cause: `${m![1]} is pydantic v2 API, and ${known} has pydantic v1: the runtime ships v1 or a ` +
+          "library of the run pinned it (pydantic<2)." +
+          (version ? "" : " The run does not say which runtime it used."),
+        fix: "Run on the 16.4 LTS ML runtime (pydantic v2; the ml-single-node template) and drop any " +
+          "pydantic<2 pin from --libraries and requirements.",
         command: `dbxr job run ${env.file} --new-cluster --template ml-single-node`,
       };
     },
@@ -259,8 +273,8 @@ const RULES: readonly Rule[] = [
         "The cluster's access mode has no Unity Catalog: registering a model (or reading UC tables) needs " +
         'data_security_mode "SINGLE_USER" (Dedicated).',
       fix: "Use a job cluster with data_security_mode SINGLE_USER: every built-in template has it, so drop " +
-        "data_security_mode from --cluster-spec; an existing cluster must be in Dedicated (single user) or " +
-        "Standard access mode.",
+        "data_security_mode from --cluster-spec; an existing cluster must be in Dedicated (single user, " +
+        "SINGLE_USER) access mode: Standard (shared) and no-isolation clusters do not qualify.",
       command: `dbxr job run ${env.file} --new-cluster --template ml-single-node`,
     }),
   },
@@ -497,6 +511,34 @@ const RULES: readonly Rule[] = [
     },
   },
   {
+    id: "missing-arguments",
+    source: "dbxr",
+    pattern:
+      /the following arguments are required: ((?:-{0,2}[\w-]+)(?:, -{0,2}[\w-]+)*)\s*$|^\s*(?:IndexError: list index out of range)\s*$|error: argument [^:]+: expected (?:one|\d+) arguments?/,
+    // An IndexError is about argv only when the trace shows sys.argv being indexed.
+    when: (m, _env, scope) =>
+      m[0].includes("IndexError") ? scope.texts.some((t) => /sys\.argv\[/.test(t)) : true,
+    advise: (m, env) => {
+      const names = m?.[1]?.split(/,\s*/).map((n) => n.trim()).filter(Boolean) ?? [];
+      const args = names.length > 0
+        ? names.map((n) => n.startsWith("-") ? `${n} VALUE` : n.toUpperCase().replace(/[^A-Z0-9_]/g, "_"))
+          .join(" ")
+        : "ARGS";
+      return {
+        cause: names.length > 0
+          ? `The script requires arguments that the run did not pass (argparse: ${
+            names.join(", ")
+          }), so it ` +
+            "exited with status 2 before doing anything."
+          : "The script reads its arguments from sys.argv, and the run passed fewer than it reads " +
+            "(IndexError on sys.argv[…]).",
+        fix:
+          "Pass the arguments after -- (they become the spark_python_task's parameters, i.e. sys.argv[1:]).",
+        command: `dbxr job run ${env.file} -- ${args}`,
+      };
+    },
+  },
+  {
     id: "syntax-error",
     source: "dbxr",
     generic: true,
@@ -665,7 +707,7 @@ function apply(rule: Rule, scope: Scope, env: Env, claimed: Set<string>): Diagno
         const key = line.trim();
         if (claimed.has(key)) continue;
         const m = rule.pattern.exec(line);
-        if (!m || (rule.when && !rule.when(m, env))) continue;
+        if (!m || (rule.when && !rule.when(m, env, scope))) continue;
         claimed.add(key);
         return { ...base, matched: cut(key), ...rule.advise(m, env, scope), source: rule.source };
       }

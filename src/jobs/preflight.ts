@@ -5,14 +5,20 @@
 import { type ClusterSpec, mlflowMajor, positionIn, type SpecCluster } from "./cluster_spec.ts";
 import {
   argNamed,
+  COPIERS,
   declaredPackages,
   type Facts,
   gatherFacts,
+  type LogModelCall,
   neededPackages,
   pipPackages,
+  type QCall,
   type ScriptFacts,
+  type UcObject,
 } from "./preflight_facts.ts";
 import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
+import type { Token } from "./pytokens.ts";
+import { compareTimes, enclosingDef, execTime, outermostDef } from "./pyblocks.ts";
 import { shellQuote } from "../shell.ts";
 
 export type Severity = "error" | "warning" | "info";
@@ -24,6 +30,7 @@ export type RuleId =
   | "uc-signature"
   | "langchain-name-kwarg"
   | "toolnode-errors"
+  | "agent-node-try"
   | "pip-requirements"
   | "pip-magic"
   | "magic-line"
@@ -31,6 +38,9 @@ export type RuleId =
   | "uc-access-mode"
   | "spark-version-cpu"
   | "spark-version-unlisted"
+  | "single-node-conf"
+  | "uc-schema-missing"
+  | "active-run"
   | "runtime-15-4-pydantic"
   | "langchain-schema"
   | "databricks-agents-deps"
@@ -100,7 +110,7 @@ export const RULES: readonly Rule[] = [
         );
         const uses = [...nameUsages(s.module.tokens, "__file__"), ...inFStrings]
           .sort((a, b) => a.start - b.start);
-        return uses.map((t): Draft => {
+        const direct = uses.map((t): Draft => {
           const guarded = dunderFileGuarded(s, t.line);
           return {
             file: s.path,
@@ -112,6 +122,7 @@ export const RULES: readonly Rule[] = [
             ...(guarded ? { severity: "warning" } : {}),
           };
         });
+        return [...direct, ...indirectFileUses(s)];
       }),
   },
   {
@@ -136,24 +147,9 @@ export const RULES: readonly Rule[] = [
       "agent.py **before** bundling code_paths, so all imports in agent.py must resolve at log time, " +
       "not just at serving time.",
     fix: "Call sys.path.insert(0, LOCAL_DIR) with the agent's (local) directory BEFORE any " +
-      "mlflow.*.log_model() call.",
-    check: (f) =>
-      f.scripts.flatMap((s) =>
-        s.logModels.flatMap((l): Draft[] => {
-          const before = s.sysPathAdds.some((p) => p.call.line < l.call.line);
-          const after = s.sysPathAdds.find((p) => p.call.line > l.call.line);
-          if (before || (!after && !l.codeBased)) return [];
-          return [{
-            file: s.path,
-            line: l.call.line,
-            column: l.call.column,
-            message: after
-              ? `${l.call.callee}() runs before sys.path is set (line ${after.call.line}); ` +
-                "MLflow imports the model file at log time"
-              : `${l.call.callee}() logs a code file but the script never puts its directory on sys.path`,
-          }];
-        })
-      ),
+      "mlflow.*.log_model() call. Judged by the order the code runs in (a function runs where the script " +
+      "calls it); where that cannot be told, it is a warning.",
+    check: (f) => f.scripts.flatMap((s) => s.logModels.flatMap((l) => syspathOrder(s, l))),
   },
   {
     id: "uc-signature",
@@ -245,6 +241,18 @@ export const RULES: readonly Rule[] = [
           }];
         })
       ),
+  },
+  {
+    id: "agent-node-try",
+    severity: "warning",
+    seed: '`handle_tool_errors=True` is REQUIRED: "Also wrap the agent node in try-except"',
+    explanation: "The guide's agent pattern wraps the agent node's LLM call in try-except: an exception " +
+      "from the model (rate limit, timeout, a bad tool call) otherwise crashes the whole graph, and MLflow's " +
+      "handler returns null to the caller, as with a failing tool.",
+    fix: 'def agent_node(state: MessagesState):\n    try:\n        return {"messages": ' +
+      '[llm_with_tools.invoke(messages)]}\n    except Exception as exc:\n        return {"messages": ' +
+      '[AIMessage(content=f"Error: {exc}")]}',
+    check: (f) => f.scripts.flatMap(agentNodeFindings),
   },
   {
     id: "pip-requirements",
@@ -374,17 +382,17 @@ export const RULES: readonly Rule[] = [
       "`PERMISSION_DENIED: clusters without UC`",
     explanation: 'Any job cluster that registers models to Unity Catalog must have "data_security_mode": ' +
       '"SINGLE_USER". Without it, register_model() fails with `PERMISSION_DENIED: Access denied to ' +
-      "clusters that don't have Unity Catalog enabled`.",
+      "clusters that don't have Unity Catalog enabled`. The checklist asks the same of any job touching " +
+      "Unity Catalog (three-part table names, /Volumes/ paths).",
     fix: 'Add "data_security_mode": "SINGLE_USER" to the cluster spec (DATA_SECURITY_MODE_DEDICATED is ' +
       "the same mode under its new name).",
     check: (f) => {
-      const why = f.ucFlag ? "--uc" : f.scripts.find((s) => s.registersToUc)?.path;
-      if (!f.spec || !why) return [];
+      const reason = ucReason(f);
+      if (!f.spec || !reason) return [];
       const spec = f.spec;
       return spec.clusters.flatMap((c): Draft[] => {
         const mode = c.data_security_mode;
         if (mode && UC_OK_MODES.has(mode)) return [];
-        const reason = why === "--uc" ? "with --uc" : `${why} registers to Unity Catalog`;
         return [{
           ...specPosition(spec, c, mode ? `"${mode}"` : undefined),
           message: mode
@@ -404,17 +412,27 @@ export const RULES: readonly Rule[] = [
     command: SPARK_VERSIONS,
     check: (f) => {
       const spec = f.spec;
-      if (!spec) return [];
-      return spec.clusters.flatMap((c): Draft[] => {
+      const fromSpec = (spec?.clusters ?? []).flatMap((c): Draft[] => {
         const v = c.spark_version;
-        if (!v || !/-ml-/.test(v) || /-(cpu|gpu)-ml-/.test(v)) return [];
+        if (!v || !missingCpu(v)) return [];
         const suggested = v.replace("-ml-", "-cpu-ml-");
         return [{
-          ...specPosition(spec, c, `"${v}"`),
+          ...specPosition(spec!, c, `"${v}"`),
           message: `spark_version "${v}" is invalid: ML keys carry -cpu- or -gpu- (e.g. "${suggested}")`,
           data: { spark_version: v, suggested },
         }];
       });
+      // --runtime names the same key: the same mistake, unless the spec already reported it.
+      const v = f.runtimeFlag;
+      if (!v || !missingCpu(v) || spec?.clusters.some((c) => c.spark_version === v)) return fromSpec;
+      const suggested = v.replace(/-ml-/, "-cpu-ml-");
+      return [...fromSpec, {
+        file: "--runtime",
+        line: 1,
+        column: 1,
+        message: `--runtime "${v}" is invalid: ML keys carry -cpu- or -gpu- (e.g. "${suggested}")`,
+        data: { spark_version: v, suggested },
+      }];
     },
   },
   {
@@ -427,6 +445,67 @@ export const RULES: readonly Rule[] = [
     command: SPARK_VERSIONS,
     online: true,
     check: () => [],
+  },
+  {
+    id: "uc-schema-missing",
+    severity: "error",
+    seed: "Critical Runtime Constraints 6 (verify catalog and schema exist); troubleshooting " +
+      "`RESOURCE_DOES_NOT_EXIST: catalog.schema`",
+    explanation: "Verify the target catalog and schema exist before running: a registration or a table " +
+      "write into a missing schema fails with `RESOURCE_DOES_NOT_EXIST`, after the cluster has started.",
+    fix: "Create the schema (dbxr uc ensure-schema CATALOG.SCHEMA), or let job run create it with " +
+      "--ensure-schema.",
+    command: "dbxr job run FILE --ensure-schema",
+    online: true,
+    check: () => [],
+  },
+  {
+    id: "active-run",
+    severity: "warning",
+    seed: "Troubleshooting `MAX_CONCURRENT_RUNS_REACHED` (previous run still active: cancel it first)",
+    explanation: "A previous run of the same script is still active: `MAX_CONCURRENT_RUNS_REACHED` when " +
+      "the job allows one run at a time, and two runs writing the same model or tables otherwise.",
+    fix: "Cancel the previous run first (dbxr job cancel RUN_ID), or wait for it to end.",
+    online: true,
+    check: () => [],
+  },
+  {
+    id: "single-node-conf",
+    severity: "warning",
+    seed:
+      "Standard Job Cluster Configuration (`num_workers: 0` with `spark.master`, the singleNode profile " +
+      "and the `ResourceClass` tag)",
+    explanation: 'The guide\'s template pairs "num_workers": 0 with "spark.master": "local[*]", ' +
+      '"spark.databricks.cluster.profile": "singleNode" and custom_tags "ResourceClass": "SingleNode". ' +
+      "Without them Databricks rejects the cluster or builds a standard cluster with no workers, where " +
+      "Spark work waits for executors that never come.",
+    fix: 'Add "spark_conf": {"spark.master": "local[*]", "spark.databricks.cluster.profile": "singleNode"} ' +
+      'and "custom_tags": {"ResourceClass": "SingleNode"}, or drop num_workers and use dbxr\'s template ' +
+      "(job run --template ml-single-node has all of them).",
+    command: "dbxr job run FILE --new-cluster --template ml-single-node",
+    check: (f) => {
+      const spec = f.spec;
+      if (!spec) return [];
+      return spec.clusters.flatMap((c): Draft[] => {
+        if (c.num_workers !== 0 || c.autoscale || c.is_single_node) return [];
+        const conf = c.spark_conf ?? {};
+        const missing = [
+          ...(String(conf["spark.master"] ?? "").startsWith("local") ? [] : ['spark.master "local[*]"']),
+          ...(conf["spark.databricks.cluster.profile"] === "singleNode"
+            ? []
+            : ['spark.databricks.cluster.profile "singleNode"']),
+          ...(c.custom_tags?.ResourceClass === "SingleNode"
+            ? []
+            : ['custom_tags.ResourceClass "SingleNode"']),
+        ];
+        if (missing.length === 0) return [];
+        return [{
+          ...specPosition(spec, c, '"num_workers"'),
+          message: `${c.where} has num_workers 0 but lacks ${missing.join(", ")}: not a single-node cluster`,
+          data: { missing },
+        }];
+      });
+    },
   },
   {
     id: "runtime-15-4-pydantic",
@@ -541,14 +620,21 @@ export interface PreflightInput {
   strict?: boolean;
   /** "16.4", "16.4 LTS ML" or a spark_version key; beats the cluster spec's version. */
   runtime?: string;
+  /**
+   * The trees that `job run --include` uploads to /Workspace beside the script: their top-level module
+   * names, so that the script's imports of them are known to fail (without --wrap or a local copy).
+   */
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 export interface PreflightReport {
   status: "ok" | "PreflightFailed";
   findings: Finding[];
   files: string[];
-  /** `catalog.schema` pairs that the scripts register into (for `dbxr uc ensure-schema`). */
+  /** `catalog.schema` pairs that the scripts register into or use (for `dbxr uc ensure-schema`). */
   uc_targets: string[];
+  /** What in the scripts touches Unity Catalog (tables, volumes, schemas, registered models). */
+  uc_objects: Array<UcObject & { file: string }>;
   counts: Record<Severity, number>;
   strict: boolean;
 }
@@ -573,8 +659,12 @@ export function runPreflight(input: PreflightInput): PreflightReport {
     findings,
     files: input.files.map((f) => f.path),
     uc_targets: [
-      ...new Set(facts.scripts.flatMap((s) => s.ucTargets.map((t) => `${t.catalog}.${t.schema}`))),
+      ...new Set(facts.scripts.flatMap((s) => [
+        ...s.ucTargets.map((t) => `${t.catalog}.${t.schema}`),
+        ...s.ucObjects.flatMap((o) => o.schema ? [o.schema] : []),
+      ])),
     ],
+    uc_objects: facts.scripts.flatMap((s) => s.ucObjects.map((o) => ({ file: s.path, ...o }))),
     counts,
     strict,
   };
@@ -600,6 +690,11 @@ function toFinding(rule: Rule, d: Draft, entry: string): Finding {
   if (command && !/\b(PACKAGES|CATALOG\.SCHEMA)\b/.test(command)) f.command = command;
   if (d.data) f.data = d.data;
   return f;
+}
+
+/** A finding of an online rule (job run's checks against the workspace), filled in like the static ones. */
+export function onlineFinding(id: RuleId, d: Draft, entry: string): Finding {
+  return toFinding(ruleById(id), d, entry);
 }
 
 /**
@@ -630,8 +725,108 @@ export function checkSparkVersionListed(
 // ---------------------------------------------------------------------------------------------------------
 // Helpers of the rules
 
-function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+/**
+ * A graph node (a function whose first parameter is the graph state: named `state`, or annotated with a
+ * `…State` type) that calls `.invoke(`/`.ainvoke(` on a chat model outside a `try:` in its own body.
+ */
+function agentNodeFindings(s: ScriptFacts): Draft[] {
   const out: Draft[] = [];
+  for (const def of s.blocks.defs) {
+    const first = def.params.find((p) => p.name !== "self" && p.name !== "cls");
+    if (!first || !(first.name === "state" || /State\b/.test(first.annotation))) continue;
+    for (const c of s.calls) {
+      if (c.line <= def.line || c.line > def.endLine || enclosingDef(s.blocks, c.line) !== def) continue;
+      const parts = c.callee.split(".");
+      if (!/^a?invoke$/.test(parts[parts.length - 1])) continue;
+      const receiver = c.onExpression
+        ? chainedReceiver(s, c)
+        : parts.length > 1
+        ? parts[parts.length - 2]
+        : "";
+      if (!receiver || !isChatModel(s, receiver)) continue;
+      const guarded = s.blocks.tries.some((t) => t.line > def.line && t.line < c.line && c.line <= t.endLine);
+      if (guarded) continue;
+      out.push({
+        file: s.path,
+        line: c.line,
+        column: c.column,
+        message: `agent node ${def.name}(${first.name}) calls ${receiver}${c.onExpression ? "(…)" : ""}.` +
+          `${parts[parts.length - 1]}() ` +
+          "outside try/except: a model error crashes the graph and the endpoint answers null",
+      });
+    }
+  }
+  return out;
+}
+
+const CHAT_MODEL_NAME = /llm|model|chat/i;
+const CHAT_MODEL_MAKER = /(^|\.)(Chat[A-Z]\w*|init_chat_model|bind_tools|with_structured_output|with_retry)$/;
+
+/** The name a chat model is held in, or an expression that makes one (`ChatDatabricks(…)`, `.bind_tools`). */
+function isChatModel(s: ScriptFacts, receiver: string): boolean {
+  if (CHAT_MODEL_NAME.test(receiver) || CHAT_MODEL_MAKER.test(receiver)) return true;
+  const defs = s.scope.values.get(receiver) ?? [];
+  return defs.some((toks) => toks.some((t) => t.kind === "name" && CHAT_MODEL_MAKER.test(t.text)));
+}
+
+/** For `llm.bind_tools(tools).invoke(…)`: the callee of the call that the `.invoke` is chained on. */
+function chainedReceiver(s: ScriptFacts, c: QCall): string {
+  const before = s.calls.filter((x) => x.line === c.line && x.column < c.column && x.endLine >= c.line);
+  const last = before[before.length - 1];
+  return last ? last.callee : "";
+}
+
+/**
+ * sys.path before log_model, judged by when each runs (execTime), not by line order: a function that the
+ * `if __name__ == "__main__":` block calls after inserting into sys.path is fine. Only a known order makes
+ * an error; where it cannot be told (functions the script never calls by name), a warning.
+ */
+function syspathOrder(s: ScriptFacts, l: LogModelCall): Draft[] {
+  const at = { file: s.path, line: l.call.line, column: l.call.column };
+  const time = (c: { line: number; column: number }) => execTime(s.blocks, s.calls, c.line, c.column);
+  if (s.sysPathAdds.length === 0) {
+    if (!l.codeBased) return [];
+    return [{
+      ...at,
+      message: `${l.call.callee}() logs a code file but the script never puts its directory on sys.path`,
+    }];
+  }
+  const lt = time(l.call);
+  const adds = s.sysPathAdds.map((p) => ({ p, t: time(p.call) }));
+  if (lt) {
+    if (adds.some((a) => a.t && compareTimes(a.t, lt) < 0)) return [];
+    const after = adds.find((a) => a.t);
+    if (adds.every((a) => a.t) && after) {
+      return [{
+        ...at,
+        message: `${l.call.callee}() runs before sys.path is set (line ${after.p.call.line}); ` +
+          "MLflow imports the model file at log time",
+      }];
+    }
+  } else {
+    // Module-level code above the function's def has run before anything can call the function; an
+    // insert earlier in the same function body runs first whoever calls it.
+    const def = outermostDef(s.blocks, l.call.line);
+    if (def && adds.some((a) => a.t && a.t.length === 1 && a.t[0][0] < def.line)) return [];
+    const own = enclosingDef(s.blocks, l.call.line);
+    if (
+      own && adds.some((a) => a.p.call.line < l.call.line && enclosingDef(s.blocks, a.p.call.line) === own)
+    ) {
+      return [];
+    }
+  }
+  const unknown = adds.find((a) => !a.t) ?? adds[0];
+  return [{
+    ...at,
+    severity: "warning",
+    message:
+      `cannot tell whether ${l.call.callee}() runs after sys.path is set (line ${unknown.p.call.line}): ` +
+      "the order depends on calls the check cannot follow; make sure sys.path.insert runs first",
+  }];
+}
+
+function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+  const out: Draft[] = s.path === f.entry ? uploadedImportFindings(f, s) : [];
   const localModules = new Set(f.scripts.map((x) => x.path.split("/").pop()!.replace(/\.py$/, "")));
   for (const add of s.sysPathAdds.filter((a) => a.workspace)) {
     const at = { file: s.path, line: add.call.line, column: add.call.column };
@@ -681,6 +876,36 @@ function workspaceImportFindings(f: Facts, s: ScriptFacts): Draft[] {
   return out;
 }
 
+/**
+ * Imports, in the job's script, of a module that `job run --include` uploads to /Workspace: importlib
+ * cannot find it there (`No module named …`) unless the script first copies the tree to a local path and
+ * puts that on sys.path. `--wrap` makes that copy, so job run drops these findings under it.
+ */
+function uploadedImportFindings(f: Facts, s: ScriptFacts): Draft[] {
+  const out: Draft[] = [];
+  for (const imp of s.module.imports) {
+    if (imp.level > 0) continue;
+    const mod = top(imp.module);
+    const tree = f.uploaded.find((u) => u.modules.includes(mod));
+    if (!tree) continue;
+    // The source of the copy may come from argv or the environment: any copy then a local sys.path entry.
+    const copied = s.calls.some((c) => COPIERS.has(c.qualified) && c.line < imp.line) &&
+      s.sysPathAdds.some((a) => !a.workspace && a.call.line < imp.line);
+    if (copied) continue;
+    out.push({
+      file: s.path,
+      line: imp.line,
+      column: imp.column,
+      message:
+        `imports '${imp.module}' from --include ${tree.include}, which job run uploads to /Workspace/; ` +
+        `Python cannot import from there (No module named '${mod}'): run with --wrap, or copy the tree to ` +
+        "/tmp and put that on sys.path first",
+      data: { module: imp.module, include: tree.include },
+    });
+  }
+  return out;
+}
+
 const top = (m: string) => m.split(".")[0];
 
 /** Modules that are not the user's own code: the standard library and what ML runtimes ship or add. */
@@ -694,26 +919,118 @@ const KNOWN_MODULES = new Set(
     "tensorflow matplotlib").split(" "),
 );
 
-/** `__file__` behind `except NameError` or `"__file__" in globals()`: the script has a fallback. */
 /**
- * Is the `__file__` on this line guarded: inside a `try:` whose `except NameError` follows within a few
- * lines, or next to a `"__file__" in globals()` / `.get("__file__")` test? Local, so that an unrelated
- * `except NameError` elsewhere in the file does not excuse it.
+ * Is the `__file__` on this line guarded: inside a `try:` whose `except NameError` (KeyError, Exception,
+ * or a bare except) follows within a few lines, or next to a `"__file__" in globals()` / `.get("__file__")`
+ * test (other than `self`, the use being judged)? Local, so that an unrelated `except` elsewhere in the
+ * file does not excuse it.
  */
-function dunderFileGuarded(s: ScriptFacts, line: number): boolean {
+function dunderFileGuarded(s: ScriptFacts, line: number, self?: Token): boolean {
   const code = codeTokens(s.module.tokens);
   const near = (t: { line: number }, before: number, after: number) =>
     t.line >= line - before && t.line <= line + after;
   const tryBefore = code.some((t) => t.kind === "name" && t.text === "try" && t.line < line && near(t, 8, 0));
   const exceptAfter = code.some((t, i) =>
-    t.kind === "name" && t.text === "NameError" && t.line > line && near(t, 0, 8) &&
-    code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")
+    t.kind === "name" && t.line > line && near(t, 0, 8) && (
+      (GUARD_ERRORS.has(t.text) &&
+        code.slice(Math.max(0, i - 6), i).some((p) => p.kind === "name" && p.text === "except")) ||
+      (t.text === "except" && code[i + 1]?.text === ":")
+    )
   );
   const tested = code.some((t, i) =>
-    t.kind === "string" && t.value === "__file__" && near(t, 2, 0) &&
+    t !== self && t.kind === "string" && t.value === "__file__" && near(t, 2, 0) &&
     (code[i + 1]?.text === "in" || code[i - 2]?.text?.endsWith("get"))
   );
   return (tryBefore && exceptAfter) || tested;
+}
+
+const GUARD_ERRORS = new Set(["NameError", "KeyError", "Exception", "BaseException"]);
+
+/**
+ * `globals()["__file__"]`, `vars()['__file__']`, `locals()["__file__"]` (KeyError) and
+ * `globals().get("__file__")` (None, then a TypeError where a path is built from it): the same missing
+ * name reached through the namespace dict. A default, an `or` fallback or a guard makes it a warning.
+ */
+function indirectFileUses(s: ScriptFacts): Draft[] {
+  const code = codeTokens(s.module.tokens);
+  const out: Draft[] = [];
+  const isFile = (t: Token | undefined) =>
+    t?.kind === "string" && t.value === "__file__" && !/f/.test(t.prefix ?? "");
+  for (let i = 0; i < code.length; i++) {
+    const t = code[i];
+    if (t.kind !== "name" || !NAMESPACES.has(t.text) || code[i - 1]?.text === ".") continue;
+    if (code[i + 1]?.text !== "(" || code[i + 2]?.text !== ")") continue;
+    const at = { file: s.path, line: t.line, column: t.column };
+    const how = `${t.text}()`;
+    if (code[i + 3]?.text === "[" && isFile(code[i + 4]) && code[i + 5]?.text === "]") {
+      const guarded = dunderFileGuarded(s, t.line, code[i + 4]);
+      out.push({
+        ...at,
+        message: guarded
+          ? `\`${how}["__file__"]\` is behind a guard; the fallback path is what runs as a job`
+          : `\`${how}["__file__"]\` raises KeyError in a spark_python_task: __file__ is not defined there`,
+        ...(guarded ? { severity: "warning" } : {}),
+      });
+    } else if (
+      code[i + 3]?.text === "." && code[i + 4]?.text === "get" && code[i + 5]?.text === "(" &&
+      isFile(code[i + 6])
+    ) {
+      const hasDefault = code[i + 7]?.text === ",";
+      const close = hasDefault ? undefined : code[i + 7]?.text === ")" ? i + 7 : undefined;
+      const orFallback = close !== undefined && code[close + 1]?.text === "or";
+      // Passed straight into a call (Path(…), os.path.dirname(…)): None fails there at once.
+      const intoCall = code[i - 1]?.text === "(" || code[i - 1]?.text === ",";
+      const fallback = hasDefault || orFallback;
+      if (fallback || !intoCall) {
+        out.push({
+          ...at,
+          severity: "warning",
+          message: fallback
+            ? `\`${how}.get("__file__", …)\` falls back: as a job __file__ is not defined, so the fallback is what runs`
+            : `\`${how}.get("__file__")\` is None in a spark_python_task: check that the script handles it`,
+        });
+      } else {
+        out.push({
+          ...at,
+          message: `\`${how}.get("__file__")\` is None in a spark_python_task (__file__ is not defined), ` +
+            "so building a path from it fails (TypeError)",
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const NAMESPACES = new Set(["globals", "vars", "locals"]);
+
+/** Why the job touches Unity Catalog ("with --uc", "job.py writes table main.sales.daily"), if it does. */
+export function ucReason(f: Facts): string | undefined {
+  if (f.ucFlag) return "with --uc";
+  for (const s of f.scripts) {
+    const o = s.ucObjects[0];
+    if (s.registersToUc && (!o || o.kind === "model")) return `${s.path} registers to Unity Catalog`;
+    if (o) return `${s.path} ${ucUseText(o)}`;
+  }
+  return undefined;
+}
+
+export function ucUseText(o: UcObject): string {
+  const at = `line ${o.line}`;
+  switch (o.kind) {
+    case "model":
+      return `registers model ${o.name} (${at})`;
+    case "table":
+      return `uses table ${o.name} via ${o.via} (${at})`;
+    case "volume":
+      return `uses volume ${o.name} (${at})`;
+    case "schema":
+      return `uses schema ${o.name} via ${o.via} (${at})`;
+  }
+}
+
+/** An ML runtime key without its -cpu-/-gpu- part (`16.4.x-ml-scala2.12`). */
+function missingCpu(v: string): boolean {
+  return /-ml-/.test(v) && !/-(cpu|gpu)-ml-/.test(v);
 }
 
 function isPipMagic(text: string): boolean {

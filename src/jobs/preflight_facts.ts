@@ -13,6 +13,7 @@ import {
 } from "./pycalls.ts";
 import { constString, qualifiedCallee, type Scope, scopeOf, stringsOf } from "./pyscope.ts";
 import type { Token } from "./pytokens.ts";
+import { blocksOf, type PyBlocks } from "./pyblocks.ts";
 
 export interface QCall extends PyCall {
   /** The callee resolved through the file's imports (`mlflow.pyfunc.log_model`). */
@@ -46,6 +47,19 @@ export interface UcTarget {
   column: number;
 }
 
+/** Something in Unity Catalog that the script uses: a table, a volume path, a schema, a registered model. */
+export interface UcObject {
+  kind: "table" | "volume" | "schema" | "model";
+  /** As resolved (`main.sales.daily`, `/Volumes/main/raw/files/x.csv`), or as written when it is not. */
+  name: string;
+  /** `catalog.schema`, when both parts are known. */
+  schema?: string;
+  /** The call it goes through (`saveAsTable`, `spark.sql`, `open`, …), or "string" for a bare path. */
+  via: string;
+  line: number;
+  column: number;
+}
+
 export interface ScriptFacts {
   path: string;
   module: PyModule;
@@ -61,6 +75,10 @@ export interface ScriptFacts {
   ucTargets: UcTarget[];
   /** The file registers a model that goes to Unity Catalog (a three-part or unresolved name, or a UC registry). */
   registersToUc: boolean;
+  /** Unity Catalog objects the script uses (tables, volumes, schemas, and the models it registers to UC). */
+  ucObjects: UcObject[];
+  /** Functions and try bodies, for the rules that ask where code sits and when it runs. */
+  blocks: PyBlocks;
   magics: Token[];
 }
 
@@ -71,8 +89,12 @@ export interface Facts {
   spec?: ClusterSpec;
   runtime?: Runtime;
   runtimeSource?: "--runtime" | "cluster spec";
+  /** The --runtime value as given (a spark_version key or a label such as "16.4 LTS ML"). */
+  runtimeFlag?: string;
   /** --uc was given. */
   ucFlag: boolean;
+  /** Trees job run uploads to /Workspace (--include), with their top-level module names. */
+  uploaded: Array<{ include: string; modules: string[] }>;
 }
 
 export interface FactsInput {
@@ -80,6 +102,7 @@ export interface FactsInput {
   clusterSpec?: ClusterSpec;
   uc?: boolean;
   runtime?: string;
+  uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
 const LOG_MODEL_RE = /^mlflow\.([A-Za-z_][\w]*)\.log_model$/;
@@ -89,7 +112,7 @@ const SYS_PATH_ADDERS: Record<string, number> = {
   "sys.path.extend": 0,
   "site.addsitedir": 0,
 };
-const COPIERS = new Set([
+export const COPIERS: ReadonlySet<string> = new Set([
   "shutil.copytree",
   "shutil.copy",
   "shutil.copy2",
@@ -103,12 +126,18 @@ export function gatherFacts(input: FactsInput): Facts {
   const specVersion = input.clusterSpec?.clusters.find((c) => c.spark_version)?.spark_version;
   const fromSpec = parseRuntime(specVersion);
   const runtime = fromFlag ?? fromSpec;
-  const facts: Facts = { scripts, entry: input.files[0]?.path ?? "", ucFlag: Boolean(input.uc) };
+  const facts: Facts = {
+    scripts,
+    entry: input.files[0]?.path ?? "",
+    ucFlag: Boolean(input.uc),
+    uploaded: input.uploaded ?? [],
+  };
   if (input.clusterSpec) facts.spec = input.clusterSpec;
   if (runtime) {
     facts.runtime = runtime;
     facts.runtimeSource = fromFlag ? "--runtime" : "cluster spec";
   }
+  if (fromFlag) facts.runtimeFlag = input.runtime!.trim();
   return facts;
 }
 
@@ -164,6 +193,22 @@ function scriptFacts(path: string, source: string, ucFlag: boolean): ScriptFacts
   );
   // A one- or two-part name goes to the workspace registry, unless the script or --uc says UC.
   const registersToUc = nameArgs.length > 0 && (ucTargets.length > 0 || unresolved || ucRegistry || ucFlag);
+  const models: UcObject[] = registersToUc
+    ? nameArgs.map((a) => {
+      const t = ucTargets.find((u) => u.line === a.line && u.column === a.column);
+      return {
+        kind: "model",
+        name: t?.name ?? a.text,
+        ...(t ? { schema: `${t.catalog}.${t.schema}` } : {}),
+        via: "registered_model_name",
+        line: a.line,
+        column: a.column,
+      };
+    })
+    : [];
+  const ucObjects = [...models, ...ucUses(module, scope, calls)].sort((a, b) =>
+    a.line - b.line || a.column - b.column
+  );
 
   return {
     path,
@@ -176,6 +221,8 @@ function scriptFacts(path: string, source: string, ucFlag: boolean): ScriptFacts
     workspaceCopies,
     ucTargets,
     registersToUc,
+    ucObjects,
+    blocks: blocksOf(module.tokens),
     magics: magicLines(module.tokens),
   };
 }
@@ -236,5 +283,126 @@ export function declaredPackages(s: ScriptFacts): Set<string> {
     }
   }
   for (const m of s.magics) for (const p of pipPackages(m.text)) out.add(packageName(p));
+  return out;
+}
+
+// Methods whose (first, or for DeltaTable.forName second) argument is a table name.
+const TABLE_METHODS: Readonly<Record<string, number>> = {
+  saveAsTable: 0,
+  table: 0,
+  insertInto: 0,
+  toTable: 0,
+  writeTo: 0,
+  tableExists: 0,
+  getTable: 0,
+  createTable: 0,
+  forName: 1,
+};
+const SQL_METHODS = new Set(["sql"]);
+// Three-part names in these catalogs are not Unity Catalog.
+const NOT_UC_CATALOGS = new Set(["hive_metastore", "spark_catalog"]);
+const PART = "(?:`[^`]+`|[\\w{}$-]+)";
+const SQL_THREE_PART = new RegExp(
+  `\\b(?:FROM|JOIN|INTO|TABLE|UPDATE|VIEW|VOLUME|USING|DESCRIBE|OPTIMIZE|VACUUM)\\s+` +
+    `(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?(${PART}\\.${PART}\\.${PART})(?![\\w.])`,
+  "gi",
+);
+const SQL_SCHEMA = new RegExp(
+  `\\b(?:SCHEMA|DATABASE)\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?(${PART}\\.${PART})(?![\\w.])`,
+  "gi",
+);
+const VOLUME_PATH = /^(?:dbfs:)?\/Volumes\/([^/\s]+)\/([^/\s]+)/;
+
+/** The strings an argument may be: its one constant value, else each literal or f-string it names. */
+function argStrings(scope: Scope, tokens: Token[]): string[] {
+  const v = constString(scope, tokens);
+  if (v !== undefined) return [v];
+  if (tokens.length !== 1) return [];
+  // An f-string whose fields are not known keeps them as `{…}`: the shape still tells.
+  return stringsOf(scope, tokens);
+}
+
+function threePart(name: string): { parts: string[]; known: boolean } | undefined {
+  const parts = name.trim().split(".").map((p) => p.replace(/^`|`$/g, ""));
+  if (parts.length !== 3 || parts.some((p) => p.length === 0 || /\s/.test(p))) return undefined;
+  if (NOT_UC_CATALOGS.has(parts[0].toLowerCase())) return undefined;
+  return { parts, known: parts.every((p) => !/[{}]/.test(p)) };
+}
+
+/**
+ * Unity Catalog as the code shows it: three-part table names given to saveAsTable/table/insertInto/…,
+ * three-part names and `CATALOG.SCHEMA` schemas in spark.sql text, and /Volumes/ paths in any string.
+ */
+function ucUses(module: PyModule, scope: Scope, calls: QCall[]): UcObject[] {
+  const out: UcObject[] = [];
+  const add = (o: UcObject) => {
+    if (!out.some((x) => x.line === o.line && x.column === o.column && x.name === o.name)) out.push(o);
+  };
+  for (const c of calls) {
+    const method = c.callee.split(".").pop()!;
+    const positional = c.args.filter((a) => !a.keyword && !a.star);
+    if (method in TABLE_METHODS) {
+      const a = c.args.find((x) => x.keyword === "name" || x.keyword === "tableName") ??
+        positional[TABLE_METHODS[method]];
+      for (const v of a ? argStrings(scope, a.tokens) : []) {
+        const t = threePart(v);
+        if (!t) continue;
+        const name = t.parts.join(".");
+        add({
+          kind: "table",
+          name,
+          ...(t.known ? { schema: `${t.parts[0]}.${t.parts[1]}` } : {}),
+          via: method,
+          line: a!.line,
+          column: a!.column,
+        });
+      }
+    }
+    if (SQL_METHODS.has(method) && positional[0]) {
+      const a = positional[0];
+      for (const sql of argStrings(scope, a.tokens)) {
+        for (const m of sql.matchAll(SQL_THREE_PART)) {
+          const t = threePart(m[1]);
+          if (!t) continue;
+          add({
+            kind: /\bVOLUME\s/i.test(m[0]) ? "volume" : "table",
+            name: t.parts.join("."),
+            ...(t.known ? { schema: `${t.parts[0]}.${t.parts[1]}` } : {}),
+            via: c.callee,
+            line: a.line,
+            column: a.column,
+          });
+        }
+        for (const m of sql.matchAll(SQL_SCHEMA)) {
+          const parts = m[1].split(".").map((p) => p.replace(/^`|`$/g, ""));
+          if (NOT_UC_CATALOGS.has(parts[0].toLowerCase())) continue;
+          const known = parts.every((p) => !/[{}]/.test(p));
+          add({
+            kind: "schema",
+            name: parts.join("."),
+            ...(known ? { schema: parts.join(".") } : {}),
+            via: c.callee,
+            line: a.line,
+            column: a.column,
+          });
+        }
+      }
+    }
+  }
+  for (const t of module.tokens) {
+    if (t.kind !== "string" || t.value === undefined) continue;
+    const value = constString(scope, [t]) ?? t.value;
+    const m = value.match(VOLUME_PATH) ?? (/^(?:dbfs:)?\/Volumes\/?$/.test(value) ? ["", "{}", "{}"] : null);
+    if (!m) continue;
+    const known = !/[{}]/.test(m[1] + m[2]);
+    add({
+      kind: "volume",
+      name: value,
+      ...(known ? { schema: `${m[1]}.${m[2]}` } : {}),
+      via: "string",
+      line: t.line,
+      column: t.column,
+    });
+  }
   return out;
 }

@@ -170,7 +170,7 @@ function toArg(seg: Token[], source: string): PyArg {
 }
 
 /** Splits code tokens into statements: logical lines, further split at `;` and after a block's `:`. */
-function statements(tokens: Token[]): Token[][] {
+export function statements(tokens: Token[]): Token[][] {
   const out: Token[][] = [];
   let cur: Token[] = [];
   let depth = 0;

@@ -2,6 +2,7 @@
 
 import { EXIT_CODES } from "../errors.ts";
 import type { Finding, PreflightReport, Severity } from "./preflight.ts";
+import { plainStyle, type Style, table } from "../table.ts";
 
 export interface PreflightJson {
   status: "ok" | "PreflightFailed";
@@ -12,8 +13,10 @@ export interface PreflightJson {
   hint?: string;
   files: string[];
   findings: Finding[];
-  /** `catalog.schema` pairs the scripts register into. */
+  /** `catalog.schema` pairs the scripts register into or use. */
   uc_targets: string[];
+  /** What touches Unity Catalog, where. */
+  uc_objects: PreflightReport["uc_objects"];
   counts: Record<Severity, number>;
   strict: boolean;
 }
@@ -29,6 +32,7 @@ export function preflightJson(r: PreflightReport): PreflightJson {
     files: r.files,
     findings: r.findings,
     uc_targets: r.uc_targets,
+    uc_objects: r.uc_objects,
     counts: r.counts,
     strict: r.strict,
   };
@@ -39,19 +43,32 @@ export function preflightExitCode(r: Pick<PreflightReport, "status">): number {
   return r.status === "PreflightFailed" ? EXIT_CODES.PreflightFailed : 0;
 }
 
-/** `file:line:col: severity rule — message`, then why, fix and the command; a summary line last. */
-export function preflightText(r: PreflightJson): string {
+/**
+ * A table of the findings (where, severity, rule, message), then why/fix/run for each under its
+ * `file:line:col rule` (the form editors and terminals link), then a summary line.
+ */
+export function preflightText(r: PreflightJson, style: Style = plainStyle): string {
   const lines: string[] = [];
-  for (const f of r.findings) {
-    lines.push(`${f.file}:${f.line}:${f.column}: ${f.severity} ${f.rule} — ${f.message}`);
-    lines.push(`    why: ${plain(f.explanation)}`);
-    lines.push(`    fix: ${plain(f.fix)}`);
-    if (f.command) lines.push(`    run: ${f.command}`);
+  const where = (f: Finding) => `${f.file}:${f.line}:${f.column}`;
+  if (r.findings.length > 0) {
+    lines.push(table(
+      ["WHERE", "SEVERITY", "RULE", "MESSAGE"],
+      r.findings.map((f) => [where(f), f.severity, f.rule, f.message]),
+      { style, stateColumns: [1] },
+    ));
+    for (const f of r.findings) {
+      lines.push("", `${where(f)} ${f.rule}`);
+      lines.push(`    why: ${plain(f.explanation)}`);
+      lines.push(`    fix: ${plain(f.fix)}`);
+      if (f.command) lines.push(`    run: ${f.command}`);
+    }
+    lines.push("");
   }
-  if (r.findings.length > 0) lines.push("");
-  lines.push(`${r.status}: ${r.message}`);
+  lines.push(`${style.state(r.status)}: ${r.message}`);
   if (r.uc_targets.length > 0) {
-    lines.push(`registers into: ${r.uc_targets.join(", ")} (dbxr uc ensure-schema ${r.uc_targets[0]})`);
+    lines.push(
+      `Unity Catalog schemas: ${r.uc_targets.join(", ")} (dbxr uc ensure-schema ${r.uc_targets[0]})`,
+    );
   }
   return lines.join("\n") + "\n";
 }

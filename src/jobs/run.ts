@@ -9,12 +9,22 @@ import * as scim from "../api/scim.ts";
 import * as unity from "../api/unity.ts";
 import { ensureSchema } from "../unity/schemas.ts";
 import type { Ctx } from "../ctx.ts";
-import { DbxrError } from "../errors.ts";
+import { DbxrError, isDbxrError } from "../errors.ts";
 import { uploadPaths } from "../workspace/upload.ts";
 import { basename, relative, resolve } from "node:path";
-import { collectOutputs, diagnoseRun, runJson, succeeded, type TaskOutput, watchRun } from "./watch.ts";
+import {
+  collectOutputs,
+  diagnoseRun,
+  runJson,
+  runRuntime,
+  succeeded,
+  type TaskOutput,
+  watchRun,
+} from "./watch.ts";
 import { buildClusterSpec } from "./templates.ts";
-import { checkFiles, type PreflightReport } from "./check.ts";
+import { checkFiles, type Finding, type PreflightReport } from "./check.ts";
+import { checkSparkVersionListed, onlineFinding, ucUseText } from "./preflight.ts";
+import { shellQuote } from "../shell.ts";
 import JOB_WRAP_SOURCE from "../assets/job_wrap_py.ts";
 
 export interface RunOptions {
@@ -28,6 +38,8 @@ export interface RunOptions {
   include: string[];
   wrap: boolean;
   force: boolean;
+  /** Warnings (local and online) stop the submit too. */
+  strict?: boolean;
   wait: boolean;
   cancelOnInterrupt: boolean;
   ensureSchema: boolean;
@@ -36,6 +48,8 @@ export interface RunOptions {
   runName?: string;
   timeoutSeconds: number;
   projectDir: string;
+  /** Characters in each task's logs_preview (200 by default). */
+  previewChars?: number;
 }
 
 export interface RunReport {
@@ -103,69 +117,118 @@ export async function runJob(
   // The script first, then the Python files of the --include trees (agent.py is where ToolNode, %pip
   // lines and imports live); --libraries count as installed packages.
   const included = (await Promise.all(o.include.map((d) => pythonFiles(resolve(d))))).flat();
+  const projectRoot = resolve(o.projectDir);
+  const rel = (p: string) => {
+    const r = relative(projectRoot, p);
+    return r.startsWith("..") ? basename(p) : r;
+  };
+  const uploadedTrees = await Promise.all(o.include.map(async (d) => ({
+    include: d,
+    modules: await treeModules(resolve(d), rel(resolve(d))),
+  })));
   const preflight: PreflightReport = await checkFiles(ctx, [local, ...included], {
     clusterSpec: {
       ...(newCluster ?? clusterSpecOverride ?? {}),
       ...(o.libraries.length ? { libraries: o.libraries.map((p) => ({ pypi: { package: p } })) } : {}),
     },
     runtime: sparkVersion,
+    uploaded: uploadedTrees,
   });
-  // 2. Online checks: the spark version exists; the UC schema the script registers into exists.
-  const online: string[] = [];
-  if (newCluster) {
+  if (o.wrap) {
+    // The runner defines __file__ and imports from a local copy of the uploaded tree: those pitfalls do
+    // not apply (a /Workspace path the script names itself may point outside the tree: still checked).
+    preflight.findings = preflight.findings.filter((f) =>
+      !FIXED_BY_WRAP.has(f.rule) && !(f.rule === "workspace-import" && f.data?.include !== undefined)
+    );
+  }
+
+  // 2. Online checks: the spark version exists; the cluster's access mode suits Unity Catalog; the UC
+  // schemas the script uses exist; no run of the same name is still active. Findings like the local ones.
+  const online: Finding[] = [];
+  const at = (file: string) => ({ file, line: 1, column: 1 });
+  if (newCluster && sparkVersion) {
     const keys = (await clusters.sparkVersions(client)).map((v) => v.key);
-    if (sparkVersion && !keys.includes(sparkVersion)) {
-      online.push(
-        `spark version ${sparkVersion} is not offered by this workspace (dbxr cluster spark-versions --filter cpu-ml)`,
-      );
-    }
+    const f = checkSparkVersionListed(sparkVersion, keys, at("(new cluster)"));
+    if (f) online.push(f);
   }
   const uc = preflight.uc_targets ?? [];
+  const touchesUc = uc.length > 0 || preflight.uc_objects.length > 0;
   if (
-    existing && uc.length &&
+    existing && touchesUc &&
     !["SINGLE_USER", "DATA_SECURITY_MODE_DEDICATED"].includes(existingAccessMode ?? "")
   ) {
-    online.push(
-      `cluster ${existing} has access mode ${
-        existingAccessMode ?? "unset"
-      }; registering to Unity Catalog needs ` +
-        `SINGLE_USER (PERMISSION_DENIED otherwise): use --new-cluster (the default template has it)`,
-    );
+    const what = preflight.uc_objects[0];
+    online.push(onlineFinding("uc-access-mode", {
+      ...at(`(cluster ${existing})`),
+      message: `cluster ${existing} has access mode ${existingAccessMode ?? "unset"}; Unity Catalog ` +
+        `(${what ? ucUseText(what) : uc.join(", ")}) needs SINGLE_USER (PERMISSION_DENIED otherwise)`,
+      fix: "Run on a new job cluster (--new-cluster: every built-in template is SINGLE_USER), or on an " +
+        "existing cluster in Dedicated (single user) access mode.",
+      command: `dbxr job run ${shellQuote(o.file)} --new-cluster`,
+      data: { cluster_id: existing, data_security_mode: existingAccessMode ?? null },
+    }, o.file));
   }
   const missingSchemas: string[] = [];
   for (const target of uc) {
     const [catalog, schema] = target.split(".");
-    const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`);
+    // A schema the user may use but not describe cannot be judged: say nothing rather than refuse.
+    const found = await unity.getSchemaOrUndefined(client, `${catalog}.${schema}`).catch((e) => {
+      if (isDbxrError(e, "PermissionDenied")) return true;
+      throw e;
+    });
     if (found) continue;
     if (o.ensureSchema) missingSchemas.push(`${catalog}.${schema}`);
     else {
-      online.push(
-        `schema ${target} does not exist; the registration would fail (dbxr uc ensure-schema ${target})`,
-      );
+      online.push(onlineFinding("uc-schema-missing", {
+        ...at(`(schema ${target})`),
+        message:
+          `schema ${target} does not exist; the script's use of it would fail (RESOURCE_DOES_NOT_EXIST)`,
+        command: `dbxr job run ${shellQuote(o.file)} --ensure-schema`,
+        data: { schema: target },
+      }, o.file));
     }
   }
 
   const runName = o.runName ?? `dbxr ${basename(o.file)}`;
-  const active = await jobs.list(client, { activeOnly: true }).catch(() => []);
-  if (active.some((r) => r.run_name === runName)) {
-    ctx.out.warn(`a run named "${runName}" is still active (dbxr job list --active)`);
+  const active = (await jobs.list(client, { activeOnly: true }).catch(() => []))
+    .filter((r) => r.run_name === runName);
+  if (active.length > 0) {
+    const ids = active.map((r) => r.run_id);
+    online.push(onlineFinding("active-run", {
+      ...at(`(run ${ids[0]})`),
+      message: `a run named "${runName}" is still active: run ${ids.join(", ")} ` +
+        `(${active[0].state?.life_cycle_state ?? "RUNNING"}); cancel it first with dbxr job cancel ${ids[0]}`,
+      command: `dbxr job cancel ${ids[0]}`,
+      data: { run_id: ids[0], run_ids: ids },
+    }, o.file));
   }
-  if (o.wrap) {
-    // The runner defines __file__ and imports from a local copy of the tree: those pitfalls do not apply.
-    preflight.findings = preflight.findings.filter((f) => !FIXED_BY_WRAP.has(f.rule));
-  }
-  const errors = preflight.findings.filter((f) => f.severity === "error");
-  if ((errors.length > 0 || online.length > 0) && !o.force) {
+
+  const all = [...preflight.findings, ...online];
+  const blocking = all.filter((f) =>
+    (f.severity === "error" && !o.force) || (f.severity === "warning" && o.strict)
+  );
+  if (blocking.length > 0) {
+    const errors = blocking.filter((f) => f.severity === "error").length;
+    const warnings = blocking.length - errors;
     throw new DbxrError(
       "PreflightFailed",
-      `${errors.length + online.length} problem(s) would make this run fail; nothing was submitted.`,
+      `${blocking.length} problem(s) would make this run fail` +
+        (warnings > 0 ? ` (${warnings} warning(s), stopping the run with --strict)` : "") +
+        "; nothing was submitted.",
       {
-        hint: `dbxr job check ${o.file}`,
-        details: { findings: preflight.findings, online },
+        hint: blocking.find((f) => f.command)?.command ?? `dbxr job check ${o.file}`,
+        details: {
+          findings: preflight.findings,
+          online,
+          warnings: all.filter((f) => !blocking.includes(f) && f.severity !== "info"),
+        },
       },
     );
   }
-  for (const msg of online) ctx.out.warn(msg);
+  // What goes ahead anyway (warnings, and errors under --force) is in the answer's `warnings`, and on
+  // stderr for people watching.
+  const letThrough = all;
+  for (const f of online) ctx.out.warn(f.message);
   // Only once the run will go ahead: a refused run must not leave a new schema behind.
   for (const name of missingSchemas) {
     const r = await ensureSchema(client, name);
@@ -176,11 +239,6 @@ export async function runJob(
   const me = await scim.me(client);
   const project = basename(resolve(o.projectDir)) || "project";
   const remoteRoot = `/Workspace/Users/${me.userName}/.dbxr/${project}`;
-  const projectRoot = resolve(o.projectDir);
-  const rel = (p: string) => {
-    const r = relative(projectRoot, p);
-    return r.startsWith("..") ? basename(p) : r;
-  };
   const uploads = [{ local, remote: `${remoteRoot}/${rel(local)}` }];
   for (const dir of o.include) {
     uploads.push({ local: resolve(dir), remote: `${remoteRoot}/${rel(resolve(dir))}` });
@@ -220,7 +278,7 @@ export async function runJob(
     python_file: pythonFile,
     uploaded: uploaded.uploaded,
     skipped: uploaded.skipped,
-    warnings: preflight.findings.filter((f) => f.severity !== "error"),
+    warnings: letThrough,
   };
   if (!o.wait && !ctx.signal.aborted) return { report: { status: "submitted", ...base }, exitCode: 0 };
   const localModules = o.include.map((d) => basename(resolve(d)));
@@ -239,6 +297,8 @@ export async function finishRun(
     sparkVersion?: string;
     file?: string;
     localModules?: string[];
+    /** Characters in each task's logs_preview. */
+    previewChars?: number;
   },
   base: Record<string, unknown> = {},
 ): Promise<{ report: RunReport; exitCode: number }> {
@@ -259,7 +319,7 @@ export async function finishRun(
       },
     };
   }
-  const { tasks, outputs } = await collectOutputs(ctx, conn.client, w.run, o.projectDir);
+  const { tasks, outputs } = await collectOutputs(ctx, conn.client, w.run, o.projectDir, o.previewChars);
   const report = { ...base, ...runJson(w.run), tasks };
   if (w.kind === "interrupted") {
     return {
@@ -284,7 +344,7 @@ export async function finishRun(
     };
   }
   const diagnosis = diagnoseRun(w.run, outputs, {
-    sparkVersion: o.sparkVersion,
+    sparkVersion: o.sparkVersion ?? await runRuntime(conn.client, w.run),
     file: o.file,
     localModules: o.localModules,
   });
@@ -309,6 +369,24 @@ function failureMessage(resultState: string | undefined, tasks: TaskOutput[]): s
   return `Run ended ${resultState ?? "without a result"}${
     failed ? ` (task ${failed.task_key}: ${what})` : ""
   }.`;
+}
+
+/**
+ * The top-level module names an uploaded tree offers: the tree itself as a package (by its name and by
+ * the first folder of its path in the project), and what it holds, for scripts that put it on sys.path.
+ */
+async function treeModules(path: string, relPath: string): Promise<string[]> {
+  const stem = (n: string) => n.replace(/\.py$/, "");
+  const names = new Set([stem(basename(path)), stem(relPath.split("/")[0])]);
+  try {
+    for await (const e of Deno.readDir(path)) {
+      if (e.isDirectory && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) names.add(e.name);
+      else if (e.isFile && e.name.endsWith(".py") && e.name !== "__init__.py") names.add(stem(e.name));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n));
 }
 
 const SKIP_DIRS = new Set([".git", "__pycache__", ".venv", "node_modules", "job_outputs", "repl_outputs"]);

@@ -1,5 +1,6 @@
 // Watching a run to its end and collecting every task's output into job_outputs/<run_id>/<task>.log.
 
+import * as clusters from "../api/clusters.ts";
 import * as jobs from "../api/jobs.ts";
 import type { Run, RunOutput } from "../api/jobs.ts";
 import type { ApiClient } from "../api/http.ts";
@@ -7,8 +8,9 @@ import type { Ctx } from "../ctx.ts";
 import { isDbxrError } from "../errors.ts";
 import { poll, slowSchedule } from "../poll.ts";
 import { writeFileKeepingOthers } from "../session/atomic.ts";
-import { stripAnsi } from "../session/outputs.ts";
+import { stripAnsi, tailPreview } from "../session/outputs.ts";
 import { diagnose, type Diagnosis } from "./diagnose.ts";
+import { runState } from "../table.ts";
 
 /** One line that says where a run is: `RUNNING (task main: RUNNING)`, with the state message. */
 export function runProgress(r: Run): string {
@@ -16,7 +18,7 @@ export function runProgress(r: Run): string {
   const tasks = (r.tasks ?? []).map((t) =>
     `${t.task_key}: ${t.state?.result_state ?? t.state?.life_cycle_state ?? "?"}`
   );
-  return `${s.life_cycle_state ?? "?"}${s.result_state ? ` ${s.result_state}` : ""}` +
+  return (runState(s.life_cycle_state, s.result_state) || "?") +
     (tasks.length ? ` (${tasks.join(", ")})` : "") + (s.state_message ? ` - ${s.state_message}` : "");
 }
 
@@ -52,6 +54,7 @@ export async function watchRun(
   o: WatchOptions,
 ): Promise<WatchOutcome> {
   let last: Run | undefined;
+  const progress = ctx.out.wait(`run ${runId}`, { always: true });
   try {
     const outcome = await poll<Run>(ctx, async () => {
       const r = await jobs.get(client, runId);
@@ -61,8 +64,9 @@ export async function watchRun(
       timeoutMs: o.timeoutSeconds * 1000,
       schedule: slowSchedule,
       signal: ctx.signal,
-      onProgress: (text, ms) => ctx.out.info(`run ${runId}: ${text} [${Math.round(ms / 1000)}s]`),
+      onPoll: progress.step,
     });
+    progress.end(runProgress(outcome.done ? outcome.value : last!), outcome.elapsedMs);
     return outcome.done ? { kind: "done", run: outcome.value } : { kind: "timeout", run: last! };
   } catch (e) {
     if (!ctx.signal.aborted) throw e;
@@ -89,6 +93,8 @@ export interface TaskOutput {
   state_message: string;
   log_file: string | null;
   logs_bytes: number;
+  /** The last characters of the log (`--preview`, 200 by default); null without a log. */
+  logs_preview: string | null;
   logs_truncated: boolean;
   error: string | null;
   error_trace_file: string | null;
@@ -100,6 +106,7 @@ export async function collectOutputs(
   client: ApiClient,
   run: Run,
   projectDir: string,
+  previewChars = 200,
 ): Promise<{ tasks: TaskOutput[]; outputs: Map<string, RunOutput> }> {
   const dir = `job_outputs/${run.run_id}`;
   const tasks: TaskOutput[] = [];
@@ -139,6 +146,7 @@ export async function collectOutputs(
       state_message: t.state?.state_message ?? "",
       log_file: logFile,
       logs_bytes: logsBytes,
+      logs_preview: out.logs !== undefined ? tailPreview(out.logs, previewChars) : null,
       logs_truncated: Boolean(out.logs_truncated),
       error: out.error ?? null,
       error_trace_file: traceFile,
@@ -163,7 +171,8 @@ export function diagnoseRun(
     resultState: run.state?.result_state,
     stateMessage: run.state?.state_message,
     terminationCode: run.status?.termination_details?.code,
-    sparkVersion: extra.sparkVersion,
+    // job diagnose has no local flag: a new job cluster's spec in the run says which runtime it used.
+    sparkVersion: extra.sparkVersion ?? runSparkVersion(run),
     tasks: (run.tasks ?? []).map((t) => {
       const o = outputs.get(t.task_key) ?? {};
       return {
@@ -176,6 +185,28 @@ export function diagnoseRun(
       };
     }),
   });
+}
+
+/**
+ * The runtime a run used, for the diagnoses that depend on it: a new cluster's spark_version in the run,
+ * else the existing cluster's (looked up; undefined when it cannot be).
+ */
+export async function runRuntime(client: ApiClient, run: Run): Promise<string | undefined> {
+  const own = runSparkVersion(run);
+  if (own) return own;
+  const id = run.tasks?.map((t) => t.existing_cluster_id ?? t.cluster_instance?.cluster_id).find(Boolean);
+  if (!id) return undefined;
+  try {
+    return (await clusters.get(client, id)).spark_version || undefined;
+  } catch (e) {
+    if (isDbxrError(e) && (e.code === "AuthError" || e.code === "NetworkError")) throw e;
+    return undefined;
+  }
+}
+
+function runSparkVersion(run: Run): string | undefined {
+  const v = run.tasks?.map((t) => t.new_cluster?.spark_version).find((x) => typeof x === "string");
+  return typeof v === "string" ? v : undefined;
 }
 
 /** The JSON that job run/watch/output/status print for a run. */

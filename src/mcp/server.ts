@@ -91,19 +91,20 @@ export function callContext(base: Ctx, extra: CallExtra, label: string) {
   const started = base.now();
   let lastSent = -Infinity;
   let lastProgress = 0;
-  let lastMessage = `${label}: working`;
   const progress = (message?: string) => {
-    if (message !== undefined) lastMessage = message;
     if (token === undefined || controller.signal.aborted) return;
     const now = base.now();
     // progress must grow with every notification: the seconds waited, nudged when two come at once.
     const value = Math.max((now - started) / 1000, lastProgress + 0.001);
     lastProgress = value;
     lastSent = now;
-    const waited = Math.round((now - started) / 1000);
     extra.sendNotification({
       method: "notifications/progress",
-      params: { progressToken: token, progress: value, message: `${lastMessage} [${waited}s]` },
+      params: {
+        progressToken: token,
+        progress: value,
+        message: message ?? `${label}: waiting (${Math.round((now - started) / 1000)}s)`,
+      },
     }).catch(() => {});
   };
   const log = (text: string) => base.out.info(text.replace(/\n$/, ""));
@@ -117,8 +118,9 @@ export function callContext(base: Ctx, extra: CallExtra, label: string) {
       }
     },
     stdoutIsTty: false,
-    stderrIsTty: true, // so that progress lines (cluster start, uploads) are written, and forwarded
+    stderrIsTty: true, // so that progress lines (waits, uploads) are written, and forwarded
     envFormat: "json",
+    noColor: "1",
   });
   out.debugEnabled = base.out.debugEnabled;
   const ctx: Ctx = {

@@ -5,14 +5,12 @@
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { connect } from "../api/connect.ts";
-import * as jobsApi from "../api/jobs.ts";
 import { startCluster } from "../clusters/start.ts";
 import { findClusters, listClusters } from "../clusters/list.ts";
 import { checkFiles } from "../jobs/check.ts";
 import { preflightExitCode, preflightJson } from "../jobs/render.ts";
 import { runJob } from "../jobs/run.ts";
-import { cancelRun, runStatus } from "../jobs/runs.ts";
-import { collectOutputs, diagnoseRun, runJson } from "../jobs/watch.ts";
+import { cancelRun, runDiagnosis, runOutput, runStatus } from "../jobs/runs.ts";
 import { ask } from "../llm/ask.ts";
 import { consolidateSession } from "../repl/consolidate.ts";
 import { openRepl } from "../repl/env.ts";
@@ -41,6 +39,9 @@ const strs = (a: Args, k: string) => (a[k] as string[] | undefined) ?? [];
 const seconds = (what: string) => z.number().positive().describe(what);
 const preview = z.number().int().min(0).describe(
   "characters of stdout/stderr in the answer's previews (200)",
+);
+const logsPreview = z.number().int().min(0).describe(
+  "run/output: characters of each task's logs_preview (200)",
 );
 const runId = z.number().int().positive().describe("the run id from job run");
 
@@ -141,7 +142,7 @@ const jobActions: Record<string, Action> = {
       files: z.array(z.string()).min(1).describe("check: the script first, then files it imports or logs"),
       cluster_spec: z.string().describe("check/run: a cluster spec JSON file"),
       uc: z.boolean().describe("check: the job uses Unity Catalog"),
-      strict: z.boolean().describe("check: warnings fail too"),
+      strict: z.boolean().describe("check/run: warnings fail too (run: nothing is submitted)"),
       runtime: z.string().describe("check: the runtime, e.g. 16.4"),
     },
     required: ["files"],
@@ -172,7 +173,9 @@ const jobActions: Record<string, Action> = {
       libraries: z.array(z.string()).describe("run: PyPI packages to install"),
       env: z.array(z.string()).describe("run: KEY=VALUE for a new cluster"),
       run_name: z.string().describe("run: the run's name"),
+      strict: z.boolean().describe("check/run: warnings fail too (run: nothing is submitted)"),
       wait: z.boolean().describe("run: wait for the end (true); false answers once submitted"),
+      preview_chars: logsPreview,
     },
     required: ["file"],
     run: async (a, c) => {
@@ -188,6 +191,7 @@ const jobActions: Record<string, Action> = {
         include: strs(a, "include").map((d) => inProject(c, d)),
         wrap: Boolean(a.wrap),
         force: Boolean(a.force),
+        strict: Boolean(a.strict),
         wait: a.wait !== false,
         cancelOnInterrupt: true,
         ensureSchema: Boolean(a.ensure_schema),
@@ -196,6 +200,7 @@ const jobActions: Record<string, Action> = {
         runName: str(a, "run_name"),
         timeoutSeconds: 0,
         projectDir: projectDir(c),
+        previewChars: num(a, "preview_chars"),
       });
       return answer(r.report, r.exitCode);
     },
@@ -211,13 +216,13 @@ const jobActions: Record<string, Action> = {
   },
   output: {
     summary: "fetch every task's log into job_outputs/<run_id>/ (read them with read_output)",
-    fields: { run_id: runId },
+    fields: { run_id: runId, preview_chars: logsPreview },
     required: ["run_id"],
     run: async (a, c) => {
       const conn = await connect(c.ctx, c.flags, "mcp_job_output");
-      const r = await jobsApi.get(conn.client, num(a, "run_id")!);
-      const { tasks } = await collectOutputs(c.ctx, conn.client, r, projectDir(c));
-      return answer({ ...runJson(r), tasks });
+      return answer(
+        await runOutput(c.ctx, conn.client, num(a, "run_id")!, projectDir(c), num(a, "preview_chars")),
+      );
     },
   },
   diagnose: {
@@ -226,9 +231,7 @@ const jobActions: Record<string, Action> = {
     required: ["run_id"],
     run: async (a, c) => {
       const conn = await connect(c.ctx, c.flags, "mcp_job_diagnose");
-      const r = await jobsApi.get(conn.client, num(a, "run_id")!);
-      const { tasks, outputs } = await collectOutputs(c.ctx, conn.client, r, projectDir(c));
-      return answer({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs) });
+      return answer(await runDiagnosis(c.ctx, conn.client, num(a, "run_id")!, projectDir(c)));
     },
   },
   cancel: {

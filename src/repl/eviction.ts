@@ -22,6 +22,15 @@ export async function evictionOrRethrow(env: ReplEnv, contextId: string, e: unkn
   return await handleEviction(env, contextId);
 }
 
+/** What to run after an eviction: the replay plan first, then the replay. */
+export function replayTip(projectDirQuoted: string) {
+  const dir = ` --project-dir ${projectDirQuoted}`;
+  return {
+    hint: `dbxr repl replay --dry-run${dir}`,
+    tip: { plan: `dbxr repl replay --dry-run${dir}`, replay: `dbxr repl replay${dir}` },
+  };
+}
+
 export async function handleEviction(env: ReplEnv, goneContextId: string): Promise<ExecResult> {
   const { store, ctx, remote } = env;
   // Another process may have replaced the session meanwhile (create --force): its fresh context is not
@@ -98,6 +107,7 @@ export async function handleEviction(env: ReplEnv, goneContextId: string): Promi
         ...p,
         command_file: shownPath(env.projectDirLabel, p.command_file),
       })),
+      ...replayTip(env.projectDirQuoted),
     },
   };
 }

@@ -55,6 +55,10 @@ export interface ExecOptions {
   tag: string;
   timeoutSeconds: number;
   previewChars: number;
+  /** exec --no-replay (false) / --replay-safe (true), recorded in the step. */
+  replay?: boolean;
+  /** Set by `dbxr repl replay`: the recorded step this one re-runs. */
+  replayOf?: number;
 }
 
 const EXIT_FOR: Record<string, number> = { Finished: 0, Error: 1, Cancelled: 130, Running: 8 };
@@ -91,6 +95,8 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       now: env.ctx.now(),
       highestOnDisk: await highestStepOnDisk(store.projectDir),
       projectDir: env.projectDirLabel,
+      ...(o.replay !== undefined ? { replay: o.replay } : {}),
+      ...(o.replayOf !== undefined ? { replay_of: o.replayOf } : {}),
     });
     ({ active, files } = started);
     language = active.language as Language;
@@ -170,6 +176,7 @@ async function waitAndFinalize(
   const startedAt = parseIso(active.started_at) ?? ctx.now();
   let last: CommandStatusResponse | undefined;
   let evicted: ExecResult | undefined;
+  const progress = ctx.out.wait(filesOf(active, active.language).cmd_id);
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
       const current = await env.loadSession();
@@ -188,10 +195,23 @@ async function waitAndFinalize(
       const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
       last = s;
-      return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
-    }, { timeoutMs: timeoutSeconds * 1000, schedule: commandSchedule, signal: ctx.signal, startedAt });
-    if (evicted) return evicted;
+      return commands.TERMINAL_COMMAND_STATES.has(s.status)
+        ? { done: true, value: s }
+        : { done: false, progress: s.status };
+    }, {
+      timeoutMs: timeoutSeconds * 1000,
+      schedule: commandSchedule,
+      signal: ctx.signal,
+      startedAt,
+      onPoll: progress.step,
+    });
+    const waited = ctx.now() - startedAt;
+    if (evicted) {
+      progress.end("ContextEvicted", waited);
+      return evicted;
+    }
     if (!outcome.done) {
+      progress.end(`Running after --timeout ${timeoutSeconds}s: dbxr await`, waited);
       const tip = runningTip(env.projectDirLabel);
       return {
         exitCode: EXIT_FOR.Running,
@@ -207,6 +227,7 @@ async function waitAndFinalize(
       };
     }
     const done = await finalize(env, active, outcome.value, previewChars);
+    progress.end(String(done.response.status), waited);
     if (done.response.status === "Cancelled" && !done.response.message) {
       done.response.message = "Command was cancelled (dbxr cancel, or on the cluster).";
     }
@@ -248,10 +269,14 @@ export async function cancelAndSettle(
   const ids = { clusterId: session.cluster_id, contextId: session.context_id, commandId };
   // ctx.signal may already be aborted (we are handling Ctrl-C): these requests must not use it.
   await commands.cancel(env.remote.client, ids, { detached: true });
+  const progress = env.ctx.out.wait(`cancel ${commandId}`);
   const outcome = await poll<CommandStatusResponse>(env.ctx, async () => {
     const s = await commands.commandStatus(env.remote.client, ids, { detached: true });
-    return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
-  }, { timeoutMs: boundMs, schedule: commandSchedule });
+    return commands.TERMINAL_COMMAND_STATES.has(s.status)
+      ? { done: true, value: s }
+      : { done: false, progress: s.status };
+  }, { timeoutMs: boundMs, schedule: commandSchedule, onPoll: progress.step });
+  progress.end(outcome.done ? outcome.value.status : "not ended yet", outcome.elapsedMs);
   return outcome.done ? outcome.value : undefined;
 }
 

@@ -51,14 +51,21 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
       if (isDbxrError(e) && CONTEXT_LIMIT_TEXT.test(e.message)) {
         throw new DbxrError(
           "ContextLimitReached",
-          `Cluster ${r.clusterId} has reached its execution context limit (145 on Databricks). Destroy unused sessions.`,
-          { hint: "dbxr destroy --project-dir <folder of an unused session>", details: e.details, cause: e },
+          `Cluster ${r.clusterId} has reached its execution context limit (145 on Databricks). Destroy unused ` +
+            "sessions (dbxr destroy --project-dir DIR), or let `dbxr repl gc` destroy the contexts that dbxr " +
+            "created and no session uses any more (add --idle HOURS for idle sessions too).",
+          {
+            hint: `dbxr repl gc --cluster-id ${r.clusterId} --dry-run`,
+            details: e.details,
+            cause: e,
+          },
         );
       }
       throw e;
     }
     let outcome;
     let why = "";
+    const progress = r.ctx.out.wait(`context ${id}`);
     try {
       outcome = await poll<string>(r.ctx, async () => {
         const s = await commands.contextStatus(r.client, r.clusterId, id, r.ctx.signal);
@@ -69,7 +76,8 @@ export async function createContext(r: Remote, language: Language, timeoutMs = 3
           return { done: true, value: "Error" };
         }
         return { done: false, progress: s.status };
-      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal });
+      }, { timeoutMs, schedule: slowSchedule, signal: r.ctx.signal, onPoll: progress.step });
+      progress.end(outcome.done ? outcome.value : "not ready", outcome.elapsedMs);
     } catch (e) {
       // Interrupted (or failed) while waiting: never leave the context open on the cluster.
       await commands.destroyContext(r.client, r.clusterId, id, { detached: true }).catch(() => {});

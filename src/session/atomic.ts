@@ -5,14 +5,27 @@ import { basename, dirname, join } from "node:path";
 
 const encoder = new TextEncoder();
 
-/** Writes `data` to a temp file beside `path`, fsyncs it, renames it over `path`, then fsyncs the dir. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to a temp file beside `path`, fsyncs it, renames it over `path`, then fsyncs the dir.
+ * `mode` is the file's POSIX mode (0o600 for files holding secrets); the rename replaces the old mode too.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const dir = dirname(path);
   // Same directory, so that rename() never crosses a file system; a leading dot keeps it out of the
   // `NNN_` scan of repl_outputs/ and out of sight in listings.
   const tmp = join(dir, `.${basename(path)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
+  const file = await Deno.open(tmp, {
+    write: true,
+    createNew: true,
+    ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+  });
+  // The umask applies at creation; set the mode itself so that 0o600 is 0o600 (no-op on Windows).
+  if (opts.mode !== undefined && Deno.build.os !== "windows") await Deno.chmod(tmp, opts.mode);
   try {
     try {
       await writeAll(file, bytes);

@@ -133,6 +133,13 @@ export function preview(content: Content, max = DEFAULT_PREVIEW): string {
   return head.length === text.length ? text : head + ELLIPSIS;
 }
 
+/** The end of a log (`logs_preview` of job run/output): its last `max` code points, `...` first when cut. */
+export function tailPreview(content: Content, max = DEFAULT_PREVIEW): string {
+  const text = stripAnsi(toText(content)).replace(/\r\n?/g, "\n");
+  const tail = lastCodePoints(text, max);
+  return tail.length === text.length ? text : ELLIPSIS + tail;
+}
+
 /** Removes ANSI escape sequences (the regex the Databricks Python SDK uses on tracebacks). */
 export function stripAnsi(s: string): string {
   // deno-lint-ignore no-control-regex

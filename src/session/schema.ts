@@ -26,6 +26,13 @@ export interface StepExtras {
   stderr_bytes?: number;
   /** `repl_outputs/NNN_slug.result.json` or `.png`, relative to the project dir. */
   result_file?: string;
+  /**
+   * The user's choice at exec: false (`--no-replay`: side effects that must not run twice), true
+   * (`--replay-safe`); absent when not said, which `dbxr repl replay` treats as replayable.
+   */
+  replay?: boolean;
+  /** Set on a step that `dbxr repl replay` ran: the number of the recorded step it re-ran. */
+  replay_of?: number;
 }
 
 export interface StepRecord extends StepExtras {
@@ -61,6 +68,9 @@ export interface ActiveCommand {
   /** The context the command was submitted to: an eviction in between means it is gone. */
   context_id: string;
   language: Language;
+  /** Carried into the step record when it finishes (see StepExtras). */
+  replay?: boolean;
+  replay_of?: number;
 }
 
 export interface Session {
@@ -122,6 +132,8 @@ export const STEP_KEY_ORDER = [
   "stdout_bytes",
   "stderr_bytes",
   "result_file",
+  "replay",
+  "replay_of",
 ] as const;
 
 export const ACTIVE_KEY_ORDER = [
@@ -134,6 +146,8 @@ export const ACTIVE_KEY_ORDER = [
   "command_id",
   "context_id",
   "language",
+  "replay",
+  "replay_of",
 ] as const;
 
 /** A copy of `obj` with `order`'s keys first; other keys follow in their original order. */
@@ -217,6 +231,16 @@ function validateStep(v: unknown, at: string): string[] {
   for (const k of ["elapsed_seconds", "stdout_bytes", "stderr_bytes"]) {
     if (v[k] !== undefined && v[k] !== null && !isNum(v[k])) p.push(`${at}.${k}: expected a number`);
   }
+  p.push(...validateReplayFields(v, at));
+  return p;
+}
+
+function validateReplayFields(v: Record<string, unknown>, at: string): string[] {
+  const p: string[] = [];
+  if (v.replay !== undefined && typeof v.replay !== "boolean") p.push(`${at}.replay: expected a boolean`);
+  if (v.replay_of !== undefined && !isStepNo(v.replay_of)) {
+    p.push(`${at}.replay_of: expected a non-negative integer`);
+  }
   return p;
 }
 
@@ -237,5 +261,6 @@ function validateActive(v: unknown, at: string): string[] {
   if (!LANGUAGES.includes(v.language as Language)) {
     p.push(`${at}.language: expected one of ${LANGUAGES.join(", ")}`);
   }
+  p.push(...validateReplayFields(v, at));
   return p;
 }

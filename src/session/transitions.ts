@@ -71,6 +71,10 @@ export interface StartStepInput {
   highestOnDisk?: number;
   /** For the commands in the Running error's tip; default ".". */
   projectDir?: string;
+  /** exec --no-replay (false) / --replay-safe (true); recorded in the step. */
+  replay?: boolean;
+  /** The recorded step that `dbxr repl replay` re-runs as this one. */
+  replay_of?: number;
 }
 
 export interface StartedStep {
@@ -102,6 +106,8 @@ export function startStep(session: Session, i: StartStepInput): StartedStep {
     context_id: session.context_id,
     language,
   };
+  if (i.replay !== undefined) active.replay = i.replay;
+  if (i.replay_of !== undefined) active.replay_of = i.replay_of;
   return { session: { ...session, step_counter: step, active_command: active }, active, files };
 }
 
@@ -148,6 +154,8 @@ export function finishStep(
     slug: active.slug,
     command_id: active.command_id,
     ...extras,
+    replay: active.replay,
+    replay_of: active.replay_of,
   };
   for (const k of Object.keys(record) as (keyof StepRecord)[]) if (record[k] === undefined) delete record[k];
   const { active_command: _active, ...rest } = session;

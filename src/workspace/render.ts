@@ -41,7 +41,11 @@ export function uploadText(r: ReturnType<typeof uploadJson>): string {
   const head = `uploaded ${r.uploaded.length} file(s) to ${r.fuse_path}${
     extra.length ? ` (${extra.join(", ")})` : ""
   }`;
-  return [head, ...r.uploaded.map((u) => `  ${u.action.padEnd(11)} ${u.path}`)].join("\n");
+  if (r.uploaded.length === 0) return head;
+  return [head, "", table(["ACTION", "SIZE", "PATH"], r.uploaded.map((u) => [u.action, u.size, u.path]))]
+    .join(
+      "\n",
+    );
 }
 
 export const objectListText = (os: ObjectJson[]) =>

@@ -3,28 +3,29 @@
 
 import type { Command } from "@commander-js/extra-typings";
 import { buildProgram } from "../../src/cli/root.ts";
+import { helpText, walkCommands } from "../../src/cli/help.ts";
 import { Output } from "../../src/output.ts";
-import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { VERSION } from "../../src/version.ts";
+import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { fakeCtx } from "../helpers/fake_ctx.ts";
 import { runCli } from "../helpers/cli.ts";
 
-function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
-  const subs = cmd.commands as Command[];
-  return [prefix, ...subs.flatMap((c) => commandPaths(c, [...prefix, c.name()]))];
-}
-
 const { ctx } = fakeCtx();
 ctx.out = new Output({ stdout: () => {}, stderr: () => {}, stdoutIsTty: false, stderrIsTty: false });
-const paths = commandPaths(buildProgram(ctx) as unknown as Command);
+const commands = walkCommands(buildProgram(ctx) as unknown as Command);
 
-Deno.test(`--help of all ${paths.length} commands under the scoped flags: stdout, exit 0, examples`, async () => {
-  const results = await Promise.all(paths.map((p) => runCli([...p, "--help"]).then((r) => ({ p, r }))));
-  for (const { p, r } of results) {
-    const name = `dbxr ${p.join(" ")} --help`;
+Deno.test(`--help of all ${commands.length} commands under the scoped flags: stdout, exit 0, examples`, async () => {
+  const results = await Promise.all(
+    commands.map(({ path, cmd }) => runCli([...path, "--help"]).then((r) => ({ path, cmd, r }))),
+  );
+  for (const { path, cmd, r } of results) {
+    const name = `dbxr ${path.join(" ")} --help`;
     assertEquals(r.code, 0, `${name}: ${r.stderr}`);
     assertStringIncludes(r.stdout, "Usage: dbxr", name);
     assertStringIncludes(r.stdout, "Examples:", name);
     assertEquals(r.stderr, "", name);
+    // Piped, help is 80 columns wide, exactly as tests/unit/help_test.ts renders and checks it.
+    assertEquals(r.stdout, helpText(cmd, 80), name);
   }
 });
 
@@ -37,10 +38,12 @@ Deno.test("--help works with the caller's colour variables set (commander reads 
   }
 });
 
-Deno.test("--version prints the version", async () => {
-  const r = await runCli(["--version"]);
-  assertEquals(r.code, 0);
-  assert(/^\d+\.\d+\.\d+\n$/.test(r.stdout), r.stdout);
+Deno.test("--version and -V print the version, the Deno version and the target", async () => {
+  for (const flag of ["--version", "-V"]) {
+    const r = await runCli([flag]);
+    assertEquals(r.code, 0);
+    assertEquals(r.stdout, `dbxr ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`);
+  }
 });
 
 Deno.test("usage errors are InvalidArgument JSON with exit 2 and a help hint", async () => {

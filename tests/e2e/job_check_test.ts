@@ -106,18 +106,25 @@ Deno.test("job check --cluster-spec --runtime: spec findings point into the spec
     const r = await runCli(["job", "check", "log_model.py", "--cluster-spec", "cluster.json"], { cwd: dir });
     assertEquals(r.code, 1);
     const spec = r.json<Report>().findings.filter((f) => f.file === "cluster.json");
-    assertEquals(spec.map((f) => `${f.rule}:${f.line}`), ["spark-version-cpu:2", "uc-access-mode:2"]);
+    // num_workers 0 without the single-node conf and tag is the guide's template half done.
+    assertEquals(spec.map((f) => `${f.rule}:${f.line}`), [
+      "spark-version-cpu:2",
+      "uc-access-mode:2",
+      "single-node-conf:3",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("job check --text: readable lines and a summary, same exit code", async () => {
+Deno.test("job check --text: a findings table, why/fix/run per finding, a summary, same exit code", async () => {
   const dir = await project({ "log_model.py": BAD });
   try {
     const r = await runCli(["job", "check", "log_model.py", "--text"], { cwd: dir });
     assertEquals(r.code, 1);
-    assertStringIncludes(r.stdout, "log_model.py:4:21: error file-dunder — `__file__` is not defined");
+    assertMatch(r.stdout, /^WHERE\s+SEVERITY\s+RULE\s+MESSAGE\n/);
+    assertMatch(r.stdout, /\nlog_model\.py:4:21\s+error\s+file-dunder\s+`__file__` is not defined/);
+    assertStringIncludes(r.stdout, "\nlog_model.py:4:21 file-dunder\n    why: ");
     assertStringIncludes(r.stdout, "    run: dbxr job run log_model.py --wrap");
     assertMatch(r.stdout, /\nPreflightFailed: 4 errors, \d+ warnings?, \d+ info in 1 file\n/);
   } finally {

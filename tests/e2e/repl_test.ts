@@ -240,7 +240,7 @@ Deno.test("the context limit (--max-contexts 3): ContextLimitReached (exit 6) wi
   ]);
   assertEquals(r.code, 6, r.stdout);
   assertEquals(r.json().status, "ContextLimitReached");
-  assertStringIncludes(r.json().hint as string, "dbxr destroy");
+  assertEquals(r.json().hint, `dbxr repl gc --cluster-id ${sessions[0].cluster} --dry-run`);
 });
 
 Deno.test("large output: the API's truncation marker sets truncated, the file keeps what came", async () => {

@@ -60,7 +60,72 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
     await w.close();
   }
   opts.onSpawn?.(child);
+  const startedAt = Date.now();
   const out = await child.output();
   const dec = new TextDecoder();
-  return result(out.code, dec.decode(out.stdout), dec.decode(out.stderr));
+  const r = result(out.code, dec.decode(out.stdout), dec.decode(out.stderr));
+  await assertNoSecretWritten(env, args, opts.cwd, r, startedAt);
+  return r;
+}
+
+/**
+ * Every run of the CLI in the test suite is checked for leaked credentials: the token and client secret it
+ * was given must not appear in its stdout, its stderr (--debug included), or any file it wrote in the
+ * project folder during the run (session.json, repl_outputs/, job_outputs/). A leak fails the test that ran
+ * it, naming where, never the value.
+ */
+async function assertNoSecretWritten(
+  env: Record<string, string>,
+  args: string[],
+  cwd: string | undefined,
+  r: CliResult,
+  since: number,
+): Promise<void> {
+  const secrets = [env.DATABRICKS_TOKEN, env.DATABRICKS_CLIENT_SECRET].filter((s): s is string =>
+    typeof s === "string" && s.trim().length >= 8
+  ).map((s) => s.trim());
+  if (!secrets.length) return;
+  const leaks: string[] = [];
+  const check = (where: string, text: string) => {
+    if (secrets.some((s) => text.includes(s))) leaks.push(where);
+  };
+  check("stdout", r.stdout);
+  check("stderr", r.stderr);
+  const i = args.indexOf("--project-dir");
+  const project = i >= 0 ? args[i + 1] : cwd;
+  if (project) {
+    const base = project.startsWith("/") || !cwd ? project : `${cwd}/${project}`;
+    for (const rel of await recentFiles(base, since)) {
+      check(rel, await Deno.readTextFile(`${base}/${rel}`).catch(() => ""));
+    }
+  }
+  if (leaks.length) {
+    throw new Error(`dbxr ${args.join(" ")} wrote a credential it was given into: ${leaks.join(", ")}`);
+  }
+}
+
+/** session.json and the files under repl_outputs/ and job_outputs/ modified since `since`. */
+async function recentFiles(base: string, since: number): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (rel: string, depth: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(rel ? `${base}/${rel}` : base));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory && depth < 2 && (rel || ["repl_outputs", "job_outputs"].includes(e.name))) {
+        await visit(path, depth + 1);
+      } else if (e.isFile && (rel || /^session.*\.json$/.test(e.name) || e.name.endsWith(".py"))) {
+        const info = await Deno.stat(`${base}/${path}`).catch(() => undefined);
+        if (info?.mtime && info.mtime.getTime() >= since - 1000 && info.size < 50 * 1024 * 1024) {
+          out.push(path);
+        }
+      }
+    }
+  };
+  await visit("", 0);
+  return out;
 }

@@ -43,6 +43,8 @@ export interface FakeCtx {
   sleeps: number[];
   /** Every request passed to ctx.fetch, with its body read. */
   requests: RecordedRequest[];
+  /** Every ctx.writeTextFile call, with the mode it asked for. */
+  writes: Array<{ path: string; mode?: number }>;
   /** Every ctx.run call. */
   runs: Array<{ cmd: string; args: string[] }>;
   /** Moves the clock forward. */
@@ -64,6 +66,7 @@ export function fakeCtx(opts: FakeCtxOptions = {}): FakeCtx {
   const sleeps: number[] = [];
   const requests: RecordedRequest[] = [];
   const runs: Array<{ cmd: string; args: string[] }> = [];
+  const writes: Array<{ path: string; mode?: number }> = [];
   const env: Record<string, string | undefined> = { ...opts.env };
   const files: Record<string, string> = { ...opts.files };
   const interrupt = new AbortController();
@@ -93,6 +96,11 @@ export function fakeCtx(opts: FakeCtxOptions = {}): FakeCtx {
       return Promise.resolve();
     },
     readTextFile: (path) => Promise.resolve(files[path]),
+    writeTextFile(path, text, o) {
+      writes.push({ path, ...(o?.mode !== undefined ? { mode: o.mode } : {}) });
+      files[path] = text;
+      return Promise.resolve();
+    },
     readStdin: () => Promise.resolve(opts.stdin ?? ""),
     async run(cmd, args) {
       runs.push({ cmd, args });
@@ -117,6 +125,7 @@ export function fakeCtx(opts: FakeCtxOptions = {}): FakeCtx {
     sleeps,
     requests,
     runs,
+    writes,
     advance(ms) {
       clock += ms;
     },

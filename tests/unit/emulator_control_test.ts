@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { parseServerArgs } from "../../src/emulator/main.ts";
+import { envFileText, parseServerArgs } from "../../src/emulator/main.ts";
 import { testEmulator } from "../helpers/emulator.ts";
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
@@ -197,6 +197,7 @@ Deno.test("server flags: parsed, validated, --help", () => {
       ["--latency-ms", "-5"],
       ["--max-contexts", "1.5"],
       ["--seed", ""],
+      ["--env-file", " "],
       ["--unknown"],
       ["positional"],
     ]
@@ -209,4 +210,20 @@ Deno.test("server flags: parsed, validated, --help", () => {
     }
     assert(threw, bad.join(" "));
   }
+});
+
+Deno.test("server flags: --env-file is kept, and its text points sh at the emulator alone", () => {
+  const r = parseServerArgs(["--env-file", "emulator.env"]);
+  assertEquals(r.help === false && r.args.envFile, "emulator.env");
+  const text = envFileText("http://127.0.0.1:4321", "dapi'x");
+  // Sourced in a shell that had a profile and M2M credentials: only the emulator's host and token remain.
+  const out = new Deno.Command("sh", {
+    args: ["-c", `${text}\nenv | grep '^DATABRICKS_' | sort`],
+    env: { DATABRICKS_CONFIG_PROFILE: "dev", DATABRICKS_CLIENT_ID: "id", DATABRICKS_CLIENT_SECRET: "s" },
+    stdout: "piped",
+  }).outputSync();
+  assertEquals(
+    new TextDecoder().decode(out.stdout),
+    "DATABRICKS_HOST=http://127.0.0.1:4321\nDATABRICKS_TOKEN=dapi'x\n",
+  );
 });

@@ -580,3 +580,68 @@ Deno.test("diagnose: the list of ids covers every rule once", () => {
     ]
   ) assert(DIAGNOSIS_IDS.includes(id), id);
 });
+
+// ---- issue 11: diagnoses that agree with the guide and with each other ----
+
+Deno.test("diagnose: PERMISSION_DENIED never calls Standard (shared) access mode acceptable", () => {
+  const task = failedTask(
+    "RestException",
+    "PERMISSION_DENIED: Access denied to clusters that don't have Unity Catalog enabled",
+  );
+  const d = only(diagnose(failedRun(task)), "uc-access-mode");
+  assertStringIncludes(d.fix, "SINGLE_USER");
+  assertMatch(d.fix, /Standard \(shared\) and no-isolation clusters do not qualify/);
+  assert(!/or Standard access mode/.test(d.fix + d.cause));
+});
+
+Deno.test("diagnose: langchain.schema has the guide's one cause, however the logs phrase it", () => {
+  const logs = "Traceback (most recent call last):\n" +
+    "mlflow.exceptions.MlflowException: Failed to load the model: No module named 'langchain.schema'\n" +
+    "E   ModuleNotFoundError: No module named 'langchain.schema.document'\n";
+  const task = failedTask("ModuleNotFoundError", "No module named 'langchain.schema'", undefined, logs);
+  const ds = diagnose(failedRun(task));
+  assertEquals(ds.map((d) => d.id), ["langchain-schema-import"]);
+  assert(!JSON.stringify(ds).includes("--libraries"), JSON.stringify(ds));
+  // With the tree's module list too (the case that made langchain a pip package to install).
+  assertEquals(diagnose({ ...failedRun(task), localModules: ["tools"] }).map((d) => d.id), [
+    "langchain-schema-import",
+  ]);
+});
+
+Deno.test("diagnose: model_validator names the 15.4 pydantic cause only on 15.4", () => {
+  const task = failedTask(
+    "ImportError",
+    "cannot import name 'model_validator' from 'pydantic' (/x/pydantic.so)",
+  );
+  const on154 = diagnose({ ...failedRun(task), sparkVersion: "15.4.x-cpu-ml-scala2.12" })[0];
+  assertStringIncludes(on154.cause, "15.4 LTS ML");
+  for (const sparkVersion of [undefined, "14.3.x-cpu-ml-scala2.12", "13.3.x-cpu-ml-scala2.12"]) {
+    const d = diagnose({ ...failedRun(task), ...(sparkVersion ? { sparkVersion } : {}) })[0];
+    assertEquals(d.id, "pydantic-v1-runtime");
+    assert(!d.cause.includes("15.4"), `${sparkVersion}: ${d.cause}`);
+    assertStringIncludes(d.cause, "pydantic v1");
+  }
+  const on164 = diagnose({ ...failedRun(task), sparkVersion: "16.4.x-cpu-ml-scala2.12" })[0];
+  assert(!on164.cause.includes("15.4"));
+});
+
+Deno.test("diagnose: missing arguments (sys.argv IndexError, argparse exit 2) → job run FILE -- ARGS", () => {
+  const argv = failedTask("IndexError", "list index out of range", [[SCRIPT, 3, "catalog = sys.argv[1]"]]);
+  const a = only(diagnose({ ...failedRun(argv), file: "etl.py" }), "missing-arguments");
+  assertStringIncludes(a.cause, "sys.argv");
+  assertEquals(a.command, "dbxr job run etl.py -- ARGS");
+  // argparse prints usage on stderr (the task's logs) and exits 2.
+  const usage = "usage: etl.py [-h] --catalog CATALOG input_path\n" +
+    "etl.py: error: the following arguments are required: --catalog, input_path\n";
+  const parsed = failedTask("SystemExit", "2", [
+    [SCRIPT, 9, "args = parser.parse_args()"],
+    // argparse's own source line in the trace is not the message.
+    ["/usr/lib/python3.12/argparse.py", 2142, "self.error(_('the following arguments are required: %s') %"],
+  ], usage);
+  const p = only(diagnose({ ...failedRun(parsed), file: "etl.py" }), "missing-arguments");
+  assertStringIncludes(p.cause, "--catalog, input_path");
+  assertEquals(p.command, "dbxr job run etl.py -- --catalog VALUE INPUT_PATH");
+  // An IndexError that has nothing to do with argv is not this.
+  const other = failedTask("IndexError", "list index out of range", [[SCRIPT, 3, "first = rows[0]"]]);
+  assert(!diagnose(failedRun(other)).some((d) => d.id === "missing-arguments"));
+});

@@ -472,7 +472,7 @@ Deno.test("findings are sorted by file (in argument order), line and column", ()
   assertEquals(r.files, ["job.py", "a.py"]);
 });
 
-Deno.test("render: JSON carries status, error and hint when failed; text is file:line: severity rule — message", () => {
+Deno.test("render: JSON carries status, error and hint when failed; text is a findings table, then why/fix/run per finding", () => {
   const failed = check(`%pip install langgraph\np = __file__\n`);
   const json = preflightJson(failed);
   assertEquals([json.status, json.error, json.hint], [
@@ -494,10 +494,12 @@ Deno.test("render: JSON carries status, error and hint when failed; text is file
   ]);
   assertEquals(preflightExitCode(failed), 1);
   const text = preflightText(json);
-  assertStringIncludes(
-    text,
-    "job.py:2:5: error file-dunder — `__file__` is not defined in a spark_python_task",
-  );
+  assertEquals(text.split("\n").slice(0, 3), [
+    "WHERE       SEVERITY  RULE         MESSAGE",
+    "job.py:1:1  error     pip-magic    `%pip install langgraph` is a SyntaxError in a Python file task",
+    "job.py:2:5  error     file-dunder  `__file__` is not defined in a spark_python_task (NameError)",
+  ]);
+  assertStringIncludes(text, "\njob.py:2:5 file-dunder\n    why: Databricks runs spark_python_task");
   assertStringIncludes(text, "    fix: Use a path constant");
   assertStringIncludes(text, "    run: dbxr job run job.py --wrap");
   assert(!text.includes("**"), "markdown emphasis is stripped");

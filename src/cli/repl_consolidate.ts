@@ -1,15 +1,12 @@
-// `dbxr repl ...`: what dbxr adds around the seed's REPL commands, working on the same session files.
+// `dbxr repl consolidate`: the session's steps as one script (registered in the `repl` group of
+// repl_extra.ts).
 
 import { Command } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { examples, globals } from "./root.ts";
 
-export function replGroupCommands(ctx: Ctx): Command {
-  const group = new Command("repl").description(
-    "Work on the session's recorded steps: turn them into one script (consolidate).",
-  );
-
-  group.addCommand(examples(
+export function consolidateCommand(ctx: Ctx) {
+  return examples(
     new Command("consolidate")
       .description(
         "Write the session's steps as one Python script in the seed's consolidate format: per tag the last " +
@@ -36,6 +33,5 @@ export function replGroupCommands(ctx: Ctx): Command {
       "dbxr repl consolidate --out jobs/train_model.py --force",
       "dbxr repl consolidate --project-dir examples/churn && dbxr job run examples/churn/churn.py",
     ],
-  ));
-  return group;
+  );
 }
