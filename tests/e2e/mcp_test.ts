@@ -398,3 +398,80 @@ Deno.test("mcp: stdout carries nothing but JSON-RPC, even when the tools log, wa
     JSON.stringify(notifications),
   );
 });
+
+Deno.test("mcp: a cancelled job run call cancels the run, as Ctrl-C does in the CLI", async () => {
+  await using s = await served();
+  await using m = await mcp(s);
+  await Deno.writeTextFile(`${m.dir}/slow.py`, "import time\ntime.sleep(120)\n");
+  const abort = new AbortController();
+  let runId: number | undefined;
+  const pending = m.call("job", { action: "run", file: "slow.py", cluster_id: await m.cluster() }, {
+    signal: abort.signal,
+    onprogress: (p) => {
+      const id = /run (\d+) submitted/.exec(p.message ?? "")?.[1];
+      if (id && runId === undefined) {
+        runId = Number(id);
+        setTimeout(() => abort.abort("stop"), 1000);
+      }
+    },
+  });
+  await pending.then(() => assert(false, "an aborted call must reject"), () => {});
+  assert(runId !== undefined, "no progress notification named the run");
+  let state: J = {};
+  for (let i = 0; i < 100; i++) {
+    state = (await s.dbxr(["job", "status", String(runId)])).json();
+    if (state.life_cycle_state === "TERMINATED" || state.life_cycle_state === "INTERNAL_ERROR") break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  assertEquals([state.life_cycle_state, state.result_state], ["TERMINATED", "CANCELED"]);
+});
+
+Deno.test("mcp: closing stdin while a step runs cancels the step, records it, and the server exits 0", async () => {
+  await using s = await served();
+  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "mcp-close-" });
+  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
+  const created = await s.dbxr([
+    "create",
+    "--cluster-id",
+    cluster,
+    "--session-name",
+    "close",
+    "--project-dir",
+    dir,
+  ]);
+  assertEquals(created.code, 0, created.stdout);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: serverArgs(dir),
+    env: env(s),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  const send = (m: J) => w.write(new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n"));
+  const output = child.output();
+  await send({
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+  });
+  await send({ method: "notifications/initialized" });
+  await send({
+    id: 2,
+    method: "tools/call",
+    params: { name: "repl", arguments: { action: "exec", code: "import time\ntime.sleep(60)", tag: "slow" } },
+  });
+  for (let i = 0; i < 100; i++) {
+    if (JSON.parse(await Deno.readTextFile(`${dir}/session.json`)).active_command?.command_id) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const t0 = Date.now();
+  await w.close();
+  const out = await output;
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert(Date.now() - t0 < 15_000, "the server took too long to stop");
+  const sj = JSON.parse(await Deno.readTextFile(`${dir}/session.json`));
+  assertEquals(sj.active_command, undefined);
+  assertEquals([sj.steps.at(-1).tag, sj.steps.at(-1).status], ["slow", "Cancelled"]);
+});
