@@ -31,6 +31,8 @@ export const INSTRUCTIONS =
 
 /** Between two heartbeat progress notifications while a call only waits. */
 const HEARTBEAT_MS = 1_000;
+/** The least time between a call's last progress notification and its answer. */
+const SETTLE_MS = 100;
 
 export interface CallTools {
   tools: ToolDef[];
@@ -91,21 +93,25 @@ export function callContext(base: Ctx, extra: CallExtra, label: string) {
   const started = base.now();
   let lastSent = -Infinity;
   let lastProgress = 0;
+  const pending: Promise<void>[] = [];
+  let finished = false;
   const progress = (message?: string) => {
-    if (token === undefined || controller.signal.aborted) return;
+    if (token === undefined || controller.signal.aborted || finished) return;
     const now = base.now();
     // progress must grow with every notification: the seconds waited, nudged when two come at once.
     const value = Math.max((now - started) / 1000, lastProgress + 0.001);
     lastProgress = value;
     lastSent = now;
-    extra.sendNotification({
-      method: "notifications/progress",
-      params: {
-        progressToken: token,
-        progress: value,
-        message: message ?? `${label}: waiting (${Math.round((now - started) / 1000)}s)`,
-      },
-    }).catch(() => {});
+    pending.push(
+      extra.sendNotification({
+        method: "notifications/progress",
+        params: {
+          progressToken: token,
+          progress: value,
+          message: message ?? `${label}: waiting (${Math.round((now - started) / 1000)}s)`,
+        },
+      }).catch(() => {}),
+    );
   };
   const log = (text: string) => base.out.info(text.replace(/\n$/, ""));
   const out = new Output({
@@ -141,6 +147,15 @@ export function callContext(base: Ctx, extra: CallExtra, label: string) {
     ctx,
     notes,
     abort,
+    /** Waits for the progress notifications already sent: none may follow the call's answer. */
+    async finish() {
+      finished = true;
+      await Promise.all(pending);
+      // The SDK's client handles a notification a microtask after it reads it, but a response at once: a
+      // notification that arrives in the same read as the response finds its token gone ("unknown token").
+      const since = base.now() - lastSent;
+      if (since < SETTLE_MS) await base.sleep(SETTLE_MS - since);
+    },
     dispose: () => extra.signal.removeEventListener("abort", abort),
   };
 }
@@ -169,8 +184,11 @@ export async function callTool(
   const call = callContext(base, extra, `${name}${action}`);
   inflight?.add(call.abort);
   try {
-    return toolResult(await tool.run(args, { ctx: call.ctx, flags }), call.notes);
+    const answer = await tool.run(args, { ctx: call.ctx, flags });
+    await call.finish();
+    return toolResult(answer, call.notes);
   } catch (e) {
+    await call.finish();
     const err = toDbxrError(e);
     if (err.code === "Error" && err.cause instanceof Error) {
       base.out.debug(err.cause.stack ?? String(err.cause));
