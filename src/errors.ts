@@ -26,7 +26,8 @@ export const EXIT_CODES = {
   SessionExists: 5,
   SessionLocked: 5,
   SessionCorrupt: 5,
-  Running: 5,
+  /** exec while another command is active (its cmd_id, command_id and the await/cancel tip). */
+  SessionBusy: 5,
   // 6: remote limits and state
   ClusterNotRunning: 6,
   ContextLimitReached: 6,

@@ -9,9 +9,13 @@
 #       _dbxr.output_chunk(offset=0, size=30000)  prints one JSON line with a slice of the copy of the
 #                                 previous command's output (Databricks drops that output when the
 #                                 command raises): {"total","offset","data" (base64),"cut"}
+#       _dbxr.output_zchunk(offset, size)  the same slice zlib-compressed, as many bytes as fit one
+#                                 line of _dbxr.max_zline characters; a negative offset counts from
+#                                 the end: {"total","offset","n","z" (base64 of zlib),"cut","written"}
 #       _dbxr.ping()              prints "dbxr-bootstrap <version>"
 #       _dbxr.status()            prints one JSON line: version, whether the hook and the tees are on
-#       _dbxr.version, _dbxr.max_bytes, _dbxr.chunk_size, _dbxr.max_chunk, _dbxr.llm_timeout
+#       _dbxr.version, _dbxr.max_bytes, _dbxr.chunk_size, _dbxr.max_chunk, _dbxr.max_zline,
+#       _dbxr.llm_timeout
 #
 # How the copy works: a tee over sys.stdout and sys.stderr writes through to the original stream and
 # appends the text (UTF-8, in write order, both streams in one copy) to the current command's copy,
@@ -32,8 +36,9 @@ def _dbxr_bootstrap(ns):
     import json
     import sys
     import threading
+    import zlib
 
-    version = "1"
+    version = "2"
 
     def char_start(b, k):
         """k, moved back to the start of the UTF-8 character that holds byte k."""
@@ -89,8 +94,9 @@ def _dbxr_bootstrap(ns):
     class Kept(object):
         """A copy carried over from an earlier bootstrap."""
 
-        def __init__(self, data, cut):
+        def __init__(self, data, cut, written=None):
             self.frozen = (bytes(data), bool(cut))
+            self.written = len(self.frozen[0]) if written is None else int(written)
 
         def data(self):
             return self.frozen
@@ -159,6 +165,8 @@ def _dbxr_bootstrap(ns):
             # 36,000 bytes are 48,000 base64 characters: the line stays under the 50,000-character limit.
             # Raise it only where spark.databricks.driver.maxReplOutputLength is raised.
             self.max_chunk = 36000
+            # output_zchunk's line, all of it: under the 50,000-character limit with room to spare.
+            self.max_zline = 48000
             self.llm_timeout = 300.0
             # sub_llm: retries of a 429/5xx or a dropped connection (each after Retry-After or a backoff),
             # and the token usage of every call since the bootstrap (sub_llm_usage()).
@@ -203,6 +211,48 @@ def _dbxr_bootstrap(ns):
                 data, cut = self._previous.data()
             piece = base64.b64encode(data[offset : offset + size]).decode("ascii")
             line = {"total": len(data), "offset": offset, "data": piece, "cut": cut}
+            print(json.dumps(line, separators=(",", ":")))
+
+        def output_zchunk(self, offset=0, size=None):
+            """Prints {"total","offset","n","z","cut","written"}: bytes [offset, offset+n) of the previous
+            command's copy, zlib-compressed and base64-encoded in z, with n (at most size) as large as
+            fits one line of max_zline characters. A negative offset counts from the end of the copy.
+            written is what the command printed in all (more than total when the middle was cut)."""
+            self._internal = True
+            with self._lock:
+                data, cut = self._previous.data()
+                written = getattr(self._previous, "written", len(data))
+            total = len(data)
+            offset = int(offset)
+            if offset < 0:
+                offset = max(0, total + offset)
+            offset = min(offset, total)
+            end = total if size is None else min(total, offset + max(0, int(size)))
+            # Compressed bytes whose base64 fits the line beside the other fields (16 for the last flush).
+            budget = (max(int(self.max_zline) - 200, 400) // 4) * 3 - 16
+            view = memoryview(data)
+            comp = zlib.compressobj(6)
+            parts = []
+            used = 0
+            pos = offset
+            piece = 65536
+            while pos < end:
+                n = min(piece, end - pos)
+                trial = comp.copy()
+                z = trial.compress(view[pos : pos + n]) + trial.flush(zlib.Z_SYNC_FLUSH)
+                if used + len(z) <= budget:
+                    comp = trial
+                    parts.append(z)
+                    used += len(z)
+                    pos += n
+                    piece = min(piece * 2, 8 * 1024 * 1024)  # compresses well: take more at once
+                elif piece > 64:
+                    piece //= 2
+                else:
+                    break
+            parts.append(comp.flush())
+            z = base64.b64encode(b"".join(parts)).decode("ascii")
+            line = {"total": total, "offset": offset, "n": pos - offset, "z": z, "cut": cut, "written": written}
             print(json.dumps(line, separators=(",", ":")))
 
         def ping(self):
@@ -260,7 +310,8 @@ def _dbxr_bootstrap(ns):
 
         def _export_previous(self):
             with self._lock:
-                return self._previous.data()
+                data, cut = self._previous.data()
+                return data, cut, getattr(self._previous, "written", len(data))
 
     def uninstall_old():
         """Takes an earlier bootstrap's tees and hook out; returns its state (or None)."""

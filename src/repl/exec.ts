@@ -1,7 +1,10 @@
 // exec and await: run a step on the session's context and record it, never losing code or output.
 //
-// The lock is held only around check-active + record + submit + markSubmitted, and around finalising;
-// never while polling, so `cancel`, `await` and `status` work from another terminal meanwhile.
+// Every read-modify-write of session.json decides under the lock, on what it reads there: settle a stale
+// command + record the step (phase 1), record the command id (phase 3), finalise. The lock is never held
+// while waiting, not even during the submit (phase 2), so `cancel`, `await` and `status` work from another
+// terminal meanwhile; while it submits, this process holds the step's submit lock (store.ts), so that a
+// command is called in doubt only when the process that submitted it is really gone.
 // A kill -9 at any moment leaves either no active command, an in-doubt one (recorded, maybe not
 // submitted: the .cmd file exists), or a submitted one that the next await/exec/status finalises.
 
@@ -12,12 +15,13 @@ import { commandSchedule, poll } from "../poll.ts";
 import { filesOf, highestStepOnDisk, type StepFiles } from "../session/files.ts";
 import { preview, stderrPreview, writeCommandFile, writeStepOutputs } from "../session/outputs.ts";
 import type { ActiveCommand, Session, StepRecord } from "../session/schema.ts";
+import type { SubmitLock } from "../session/store.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import {
+  busyError,
   classifyActive,
   finishStep,
   markSubmitted,
-  runningError,
   runningTip,
   startStep,
 } from "../session/transitions.ts";
@@ -67,12 +71,14 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   const { store, remote } = env;
   let active!: ActiveCommand;
   let files!: StepFiles;
-  let commandId: string;
   let language!: Language;
   let session!: Session;
+  let submitLock: SubmitLock | undefined;
 
-  // Phase 1, under the lock: settle a stale command, record the step, write its code, submit.
-  const submitted = await store.withLock(async (): Promise<ExecResult | undefined> => {
+  // Phase 1, under the lock: settle a stale command, record the step, write its code. The submit lock
+  // (held by this process until the command id is recorded) tells others that the step is being
+  // submitted, not in doubt.
+  const early = await store.withLock(async (): Promise<ExecResult | undefined> => {
     session = await env.loadSession();
     const c = classifyActive(session);
     let evicted: ExecResult | undefined;
@@ -83,12 +89,12 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
         await finalize(env, c.active, s, o.previewChars);
         session = await env.loadSession();
       } else if (s) {
-        throw runningError(session, env.projectDirLabel);
+        throw busyError(session, env.projectDirLabel);
       } else {
         session = await env.loadSession(); // finalised as evicted by statusOrEviction
       }
     } else if (c.kind === "in-doubt") {
-      throw runningError(session, env.projectDirLabel);
+      throw busyError(session, env.projectDirLabel, await store.submitterAlive(c.active.submit_lock));
     }
     const started = startStep(session, {
       tag: o.tag,
@@ -116,26 +122,100 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       );
       return evicted;
     }
-    await store.write(started.session);
-    session = started.session;
-    try {
-      // Detached from Ctrl-C: once recorded, the submit is completed so that the command has an id that
-      // the interrupt handling can cancel, instead of leaving an in-doubt record behind.
-      commandId = await commands.execute(remote.client, {
-        clusterId: session.cluster_id,
-        contextId: session.context_id,
-        language,
-        command: o.code,
-      }, { detached: true });
-    } catch (e) {
-      return await submitFailed(env, session, active, e);
-    }
-    session = markSubmitted(session, commandId);
+    submitLock = await store.holdSubmitLock(active.step);
+    active = { ...active, pid: Deno.pid, submit_lock: submitLock.rel };
+    session = { ...started.session, active_command: active };
     await store.write(session);
     return undefined;
   });
-  if (submitted) return submitted;
+  if (early) return early;
+
+  // Phase 2, without the lock, so that cancel, await and status answer meanwhile (a slow submit).
+  // Detached from Ctrl-C: once recorded, the submit is completed so that the command has an id that
+  // the interrupt handling can cancel, instead of leaving an in-doubt record behind.
+  let commandId: string | undefined;
+  let submitError: unknown;
+  try {
+    commandId = await commands.execute(remote.client, {
+      clusterId: session.cluster_id,
+      contextId: session.context_id,
+      language,
+      command: o.code,
+    }, { detached: true });
+  } catch (e) {
+    submitError = e;
+  }
+
+  // Phase 3, under the lock: decide on what the session says now (a cancel may have been requested,
+  // a destroy or create --force may have ended the step meanwhile).
+  let cancelRequested = false;
+  const after = await withLockPersistently(env, async (): Promise<ExecResult | undefined> => {
+    try {
+      const now = await env.loadSession();
+      const mine = now.active_command?.step === active.step && now.context_id === active.context_id &&
+        now.active_command.command_id === undefined;
+      if (!mine) {
+        // Our step was ended by another process (destroy, create --force): whatever we submitted has
+        // no session any more; stop it (best effort) and answer with what was recorded.
+        if (commandId !== undefined) {
+          await commands.cancel(remote.client, {
+            clusterId: session.cluster_id,
+            contextId: session.context_id,
+            commandId,
+          }, { detached: true }).catch(() => {});
+        }
+        const record = now.steps.find((st) => st.step === active.step);
+        if (record && now.context_id === active.context_id) {
+          return await responseFromRecord(env, record, files, o.previewChars);
+        }
+        throw replacedError(env, active);
+      }
+      if (commandId === undefined) return await submitFailed(env, now, active, submitError);
+      cancelRequested = now.active_command?.cancel_requested === true;
+      session = markSubmitted(now, commandId);
+      await store.write(session);
+      return undefined;
+    } finally {
+      await submitLock?.release();
+    }
+  });
+  if (after) return after;
+  if (cancelRequested) {
+    // `dbxr cancel` came while we submitted: it is waiting for this id, and we send the cancel too.
+    await commands.cancel(remote.client, {
+      clusterId: session.cluster_id,
+      contextId: session.context_id,
+      commandId: commandId!,
+    }, { detached: true }).catch(() => {});
+  }
   return await waitAndFinalize(env, active, commandId!, o.timeoutSeconds, o.previewChars);
+}
+
+/**
+ * withLock for a decision that must be recorded (a command id that only this process knows): waits out
+ * another process's long hold (an eviction recovery opening a context) instead of giving up at the first
+ * SessionLocked, for up to a minute.
+ */
+async function withLockPersistently<T>(env: ReplEnv, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await env.store.withLock(fn);
+    } catch (e) {
+      if (!isDbxrError(e, "SessionLocked") || attempt >= 12) throw e;
+    }
+  }
+}
+
+function replacedError(env: ReplEnv, active: ActiveCommand): DbxrError {
+  return new DbxrError(
+    "ContextEvicted",
+    `The session's execution context changed while ${filesOf(active, active.language).cmd_id} ran ` +
+      "(another dbxr process replaced it); this command's context is gone.",
+    {
+      hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+      details: { context_id: active.context_id },
+    },
+  );
 }
 
 /** await: poll the active command again with a fresh timeout. */
@@ -144,25 +224,42 @@ export async function awaitStep(
   timeoutSeconds: number,
   previewChars: number,
 ): Promise<ExecResult> {
-  const session = await env.loadSession();
-  const c = classifyActive(session);
-  if (c.kind === "none") {
-    throw new DbxrError("NothingToAwait", "No active command to await.", {
-      hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+  const deadline = performance.now() + timeoutSeconds * 1000;
+  for (let looped = false;; looped = true) {
+    const { session, alive } = await env.store.withLock(async () => {
+      const session = await env.loadSession();
+      const a = session.active_command;
+      const alive = a !== undefined && a.command_id === undefined &&
+        await env.store.submitterAlive(a.submit_lock);
+      return { session, alive };
     });
+    const c = classifyActive(session);
+    if (c.kind === "none") {
+      throw new DbxrError("NothingToAwait", "No active command to await.", {
+        hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+      });
+    }
+    if (c.kind === "in-doubt" && alive && performance.now() < deadline && !env.ctx.signal.aborted) {
+      // Another dbxr process is submitting it: its command id comes in a moment.
+      await env.ctx.sleep(100, env.ctx.signal).catch(() => {});
+      continue;
+    }
+    if (c.kind === "in-doubt") {
+      throw new DbxrError(
+        "NothingToAwait",
+        alive
+          ? `Command ${c.files.cmd_id} is still being submitted by another dbxr process; await it again in a moment.`
+          : `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; there is no command id to await. ` +
+            "It may or may not have run: cancel it to clear it, then run it again if needed.",
+        {
+          hint: runningTip(env.projectDirLabel).cancel,
+          details: { cmd_id: c.files.cmd_id, step: c.active.step },
+        },
+      );
+    }
+    const left = looped ? Math.max(1, Math.round((deadline - performance.now()) / 1000)) : timeoutSeconds;
+    return await waitAndFinalize(env, c.active, c.command_id, left, previewChars);
   }
-  if (c.kind === "in-doubt") {
-    throw new DbxrError(
-      "NothingToAwait",
-      `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; there is no command id to await. ` +
-        "It may or may not have run: cancel it to clear it, then run it again if needed.",
-      {
-        hint: runningTip(env.projectDirLabel).cancel,
-        details: { cmd_id: c.files.cmd_id, step: c.active.step },
-      },
-    );
-  }
-  return await waitAndFinalize(env, c.active, c.command_id, timeoutSeconds, previewChars);
 }
 
 async function waitAndFinalize(
@@ -182,15 +279,7 @@ async function waitAndFinalize(
       const current = await env.loadSession();
       if (current.context_id !== active.context_id) {
         // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
-        throw new DbxrError(
-          "ContextEvicted",
-          `The session's execution context changed while ${filesOf(active, active.language).cmd_id} ran ` +
-            "(another dbxr process replaced it); this command's context is gone.",
-          {
-            hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
-            details: { context_id: active.context_id },
-          },
-        );
+        throw replacedError(env, active);
       }
       const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
@@ -239,6 +328,9 @@ async function waitAndFinalize(
   }
 }
 
+/** How long Ctrl-C and `cancel` wait for a cancelled command to end (docs/contract.md: about 10 s). */
+export const SETTLE_MS = 10_000;
+
 async function interrupted(
   env: ReplEnv,
   active: ActiveCommand,
@@ -246,17 +338,51 @@ async function interrupted(
   last: CommandStatusResponse | undefined,
   previewChars: number,
 ): Promise<ExecResult> {
-  const settled = await cancelAndSettle(env, commandId, 10_000).catch(() => undefined);
+  const settle = await cancelAndSettleOutcome(env, commandId, SETTLE_MS).catch(() => undefined);
+  const settled = settle?.value;
   if (settled && deriveStatus(settled) !== "Cancelled") {
     // It ended on its own before the cancel reached it: record what really happened.
     return await finalize(env, active, settled, previewChars);
   }
-  const final: CommandStatusResponse = settled ?? last ?? { id: commandId, status: "Cancelled" };
-  const r = await finalize(env, active, final, previewChars, "Cancelled");
+  if (settled) {
+    const r = await finalize(env, active, settled, previewChars, "Cancelled");
+    return {
+      exitCode: 130,
+      response: { ...r.response, status: "Cancelled", message: "Command interrupted by user." },
+    };
+  }
+  // Not ended within the bound (code that catches KeyboardInterrupt, or no answer): it stays the
+  // active command, so that nothing queues behind it and no output is written before it exists.
+  const remoteStatus = settle?.last?.status ?? last?.status;
+  await noteRemoteStatus(env, active, remoteStatus);
+  const tip = runningTip(env.projectDirLabel);
   return {
     exitCode: 130,
-    response: { ...r.response, status: "Cancelled", message: "Command interrupted by user." },
+    response: {
+      cmd_id: filesOf(active, active.language).cmd_id,
+      status: "Running",
+      command_id: commandId,
+      elapsed_seconds: elapsedSeconds(parseIso(active.started_at) ?? env.ctx.now(), env.ctx.now()),
+      settled: false,
+      ...(remoteStatus ? { remote_status: remoteStatus } : {}),
+      message:
+        `Command interrupted by user: cancel was sent but the command has not ended after ${
+          SETTLE_MS / 1000
+        }s (it may catch KeyboardInterrupt). It stays the active command: \`dbxr await\` records it when it ` +
+        "ends, `dbxr cancel` tries again.",
+      tip,
+    },
   };
+}
+
+/** Records the remote state of a command that did not settle in its active_command (if still active). */
+async function noteRemoteStatus(env: ReplEnv, active: ActiveCommand, remoteStatus: string | undefined) {
+  if (!remoteStatus) return;
+  await env.store.withLock(async () => {
+    const s = await env.loadSession();
+    if (s.active_command?.step !== active.step) return;
+    await env.store.write({ ...s, active_command: { ...s.active_command, remote_status: remoteStatus } });
+  }).catch(() => {});
 }
 
 /** Sends cancel and polls (bounded) until the command has ended; undefined when it did not settle. */
@@ -265,19 +391,30 @@ export async function cancelAndSettle(
   commandId: string,
   boundMs: number,
 ): Promise<CommandStatusResponse | undefined> {
+  return (await cancelAndSettleOutcome(env, commandId, boundMs)).value;
+}
+
+/** cancelAndSettle, with the last status seen when it did not settle. */
+export async function cancelAndSettleOutcome(
+  env: ReplEnv,
+  commandId: string,
+  boundMs: number,
+): Promise<{ value?: CommandStatusResponse; last?: CommandStatusResponse }> {
   const session = await env.loadSession();
   const ids = { clusterId: session.cluster_id, contextId: session.context_id, commandId };
   // ctx.signal may already be aborted (we are handling Ctrl-C): these requests must not use it.
   await commands.cancel(env.remote.client, ids, { detached: true });
+  let last: CommandStatusResponse | undefined;
   const progress = env.ctx.out.wait(`cancel ${commandId}`);
   const outcome = await poll<CommandStatusResponse>(env.ctx, async () => {
     const s = await commands.commandStatus(env.remote.client, ids, { detached: true });
+    last = s;
     return commands.TERMINAL_COMMAND_STATES.has(s.status)
       ? { done: true, value: s }
       : { done: false, progress: s.status };
   }, { timeoutMs: boundMs, schedule: commandSchedule, onPoll: progress.step });
   progress.end(outcome.done ? outcome.value.status : "not ended yet", outcome.elapsedMs);
-  return outcome.done ? outcome.value : undefined;
+  return outcome.done ? { value: outcome.value, last } : { last };
 }
 
 /**
@@ -347,15 +484,30 @@ export async function finalize(
   previewChars: number,
   forceStatus?: "Cancelled",
 ): Promise<ExecResult> {
+  if (!commands.TERMINAL_COMMAND_STATES.has(status.status)) {
+    // Recording it now would lose what it prints later, and the recovery helper would queue behind it.
+    throw new DbxrError("Error", `internal error: ${status.status} is not an ended command`, {
+      details: { command_id: status.id, status: status.status },
+    });
+  }
+  const files = filesOf(active, active.language);
+  const before = await env.loadSession();
+  if (before.active_command?.step !== active.step) {
+    // Already recorded by another process (exec and cancel both finalise): no second recovery.
+    const record = before.steps.find((s) => s.step === active.step);
+    if (record) return await responseFromRecord(env, record, files, previewChars);
+  }
   const mapped = mapResult(status);
   if (forceStatus) mapped.status = forceStatus;
   if (mapped.status !== "Finished" && active.language === "python") {
     // Databricks drops what a failed (or cancelled) command printed; the bootstrap kept a copy.
     const kept = await recoverOutput(env.remote, (await env.loadSession()).context_id).catch(() => undefined);
-    // As Databricks returns text: without the final newline.
-    if (kept) mapped.stdout = kept.replace(/\n$/, "");
+    if (kept) {
+      // As Databricks returns text: without the final newline.
+      mapped.stdout = kept.text.replace(/\n$/, "");
+      if (kept.truncated) mapped.truncated = true;
+    }
   }
-  const files = filesOf(active, active.language);
   return await env.store.withLock(async () => {
     const session = await env.loadSession();
     const now = env.ctx.now();

@@ -5,7 +5,7 @@ import * as clusters from "../api/clusters.ts";
 import * as commands from "../api/commands.ts";
 import type { CommandStatusResponse, Language } from "../api/commands.ts";
 import type { ApiClient } from "../api/http.ts";
-import { BOOTSTRAP_SOURCE, readKeptOutput } from "../assets/repl_protocol.ts";
+import { BOOTSTRAP_SOURCE, readKeptTail } from "../assets/repl_protocol.ts";
 import { isRunning } from "../clusters/find.ts";
 import { getClusterOrThrow } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
@@ -167,19 +167,47 @@ export async function isContextGone(r: Remote, contextId: string): Promise<boole
   }
 }
 
-const MAX_RECOVERED_BYTES = 20 * 1024 * 1024;
+/**
+ * How much of a failed command's output is fetched back: its last 4 MiB, where what led to the error
+ * is. Compressed follow-ups bring text output back in a handful of round trips; output that does not
+ * compress takes one per ~35 kB, so the bound also bounds the time (about 120 round trips at worst).
+ */
+export const RECOVERED_TAIL_BYTES = 4 * 1024 * 1024;
+
+export interface RecoveredOutput {
+  /** What the command printed (stdout and stderr in write order), with a marker where it was cut. */
+  text: string;
+  /** Part of it is not there: the start was left out here, or the bootstrap dropped the middle. */
+  truncated: boolean;
+  /** Bytes the command printed in all. */
+  written: number;
+  /** Follow-up commands it took. */
+  requests: number;
+}
 
 /**
  * What a failed command printed before its exception. Databricks drops it from the error result; the
- * bootstrap kept a copy, paged here in base64 chunks that stay under the API's output limit.
- * Returns undefined when the copy is not there (a non-Python context, or a restartPython wiped it).
+ * bootstrap kept a copy, and its END comes back here (zlib-compressed follow-ups, each under the API's
+ * output limit). Undefined when the copy is not there (a non-Python context, or a restartPython wiped
+ * it). Call it only once the command has ended: a follow-up would queue behind a running one.
  */
-export async function recoverOutput(r: Remote, contextId: string): Promise<string | undefined> {
-  const kept = await readKeptOutput(async (command) => {
+export async function recoverOutput(
+  r: Remote,
+  contextId: string,
+  maxBytes = RECOVERED_TAIL_BYTES,
+): Promise<RecoveredOutput | undefined> {
+  const kept = await readKeptTail(async (command) => {
     const s = await runHidden(r, contextId, command, 30_000);
     return s.results?.resultType === "text" && typeof s.results.data === "string" ? s.results.data : null;
-  }, { maxBytes: MAX_RECOVERED_BYTES }).catch(() => null);
-  return kept ? new TextDecoder().decode(kept.bytes) : undefined;
+  }, maxBytes).catch(() => null);
+  if (!kept) return undefined;
+  let text = new TextDecoder().decode(kept.bytes);
+  if (kept.start > 0) {
+    const dropped = Math.max(0, kept.written - kept.bytes.length);
+    text = `*** dbxr: ${dropped} bytes of output cut here: the command printed ${kept.written} bytes, ` +
+      `the last ${kept.bytes.length} are kept below ***\n\n` + text;
+  }
+  return { text, truncated: kept.cut || kept.start > 0, written: kept.written, requests: kept.requests };
 }
 
 export async function clusterState(r: Remote): Promise<string> {

@@ -71,6 +71,17 @@ export interface ActiveCommand {
   /** Carried into the step record when it finishes (see StepExtras). */
   replay?: boolean;
   replay_of?: number;
+  /**
+   * The dbxr process that submits it (informative), and the lock file in repl_outputs/ that this
+   * process holds while `state` is "submitting": the kernel drops it when the process dies, so a
+   * command is "in doubt" only when nobody holds it (see store.ts submitterAlive).
+   */
+  pid?: number;
+  submit_lock?: string;
+  /** `dbxr cancel` came while the command was being submitted: its submitter cancels it once it has an id. */
+  cancel_requested?: boolean;
+  /** The last remote state that dbxr saw when it gave up waiting (`Cancelling` after an unsettled cancel). */
+  remote_status?: string;
 }
 
 export interface Session {
@@ -148,6 +159,10 @@ export const ACTIVE_KEY_ORDER = [
   "language",
   "replay",
   "replay_of",
+  "pid",
+  "submit_lock",
+  "cancel_requested",
+  "remote_status",
 ] as const;
 
 /** A copy of `obj` with `order`'s keys first; other keys follow in their original order. */

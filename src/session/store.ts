@@ -24,6 +24,13 @@ export interface SessionStoreOptions {
   lockTimeoutMs?: number;
 }
 
+export interface SubmitLock {
+  /** `repl_outputs/.NNN.submit.lock`, relative to the project dir (recorded in active_command). */
+  rel: string;
+  /** Unlocks and removes the file; idempotent. */
+  release(): Promise<void>;
+}
+
 export interface LoadedSession {
   session: Session;
   /** The version on disk: 0 for a file that the seed's tool wrote (migrated on the next write). */
@@ -128,6 +135,67 @@ export class SessionStore {
     } finally {
       file.close();
     }
+  }
+
+  /**
+   * Takes the submit lock of a step: `repl_outputs/.NNN.submit.lock`, held exclusively by the exec
+   * process from before it records the step until the API has given the command id. The kernel drops
+   * the lock when the process dies, so another process tells "being submitted" from "in doubt" by
+   * trying it (submitterAlive), never by guessing from time. Returns the project-relative path.
+   */
+  async holdSubmitLock(step: number): Promise<SubmitLock> {
+    await this.ensureDirs();
+    const rel = `${OUTPUT_DIR}/.${String(step).padStart(3, "0")}.submit.lock`;
+    const path = join(this.projectDir, rel);
+    const file = await Deno.open(path, { read: true, write: true, create: true });
+    if (!(await file.tryLock(true))) {
+      file.close();
+      throw new DbxrError("SessionLocked", `Step ${step} is being submitted by another dbxr process.`, {
+        hint: `dbxr status --project-dir ${shellQuote(this.projectDir)}`,
+        details: { lock_file: path },
+      });
+    }
+    let released = false;
+    return {
+      rel,
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Unlock before removing (Windows cannot remove an open file); callers hold the session lock,
+        // under which alone others look at this file.
+        await file.unlock().catch(() => {});
+        file.close();
+        await Deno.remove(path).catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * Whether a live process holds the submit lock `rel` (see holdSubmitLock). False when the file is
+   * missing (a dbxr that did not write one, or a holder that finished) or nobody holds it. Call it
+   * under withLock: that is where holders take and drop it.
+   */
+  async submitterAlive(rel: string | undefined): Promise<boolean> {
+    if (!rel || !/^repl_outputs\/\.\d+\.submit\.lock$/.test(rel)) return false;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(join(this.projectDir, rel), { read: true, write: true });
+    } catch {
+      return false;
+    }
+    try {
+      if (!(await file.tryLock(true))) return true;
+      await file.unlock();
+      return false;
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Removes a submit lock file that its dead holder left (after the in-doubt step is cleared). */
+  async removeSubmitLock(rel: string | undefined): Promise<void> {
+    if (!rel || !/^repl_outputs\/\.\d+\.submit\.lock$/.test(rel)) return;
+    await Deno.remove(join(this.projectDir, rel)).catch(() => {});
   }
 
   /**

@@ -85,13 +85,13 @@ export interface StartedStep {
 
 /**
  * Reserves the next step number and records the command as active with `state: "submitting"`.
- * Refuses (the `Running` error, exit 5) while another command is active: the context runs one command
+ * Refuses (the `SessionBusy` error, exit 5) while another command is active: the context runs one command
  * at a time and a new one would only queue behind it. Write the `.cmd.*` file and this session before
  * submitting, so neither the code nor the step number is lost if the process dies mid-submit.
  */
 export function startStep(session: Session, i: StartStepInput): StartedStep {
   requireLive(session);
-  if (session.active_command) throw runningError(session, i.projectDir ?? ".");
+  if (session.active_command) throw busyError(session, i.projectDir ?? ".");
   const step = nextStepNumber(session, i.highestOnDisk ?? 0);
   const slug = slugify(i.tag);
   const language = i.language ?? session.language;
@@ -201,10 +201,15 @@ export function runningTip(projectDir = ".", timeoutSeconds = 600): { await: str
   };
 }
 
-/** The `Running` error (exit 5): exec while another command is active. */
-export function runningError(session: Session, projectDir = "."): DbxrError {
+/**
+ * The `SessionBusy` error (exit 5): exec while another command is active. It names the active step
+ * (its `cmd_id`, `command_id` and the `await`/`cancel` tip) and never says `"status": "Running"`, which
+ * an agent would take for its own command. `submitterAlive` (only for a command not yet submitted):
+ * whether the dbxr process that submits it is still there; unknown counts as gone (in doubt).
+ */
+export function busyError(session: Session, projectDir = ".", submitterAlive = false): DbxrError {
   const c = classifyActive(session);
-  if (c.kind === "none") throw new RangeError("runningError needs an active command");
+  if (c.kind === "none") throw new RangeError("busyError needs an active command");
   const tip = runningTip(projectDir);
   const details = {
     cmd_id: c.files.cmd_id,
@@ -213,23 +218,39 @@ export function runningError(session: Session, projectDir = "."): DbxrError {
     tag: c.active.tag,
     state: c.active.state,
     started_at: c.active.started_at,
+    ...(c.active.remote_status ? { remote_status: c.active.remote_status } : {}),
     tip,
   };
-  if (c.kind === "in-doubt") {
+  const fields = { cmd_id: details.cmd_id, command_id: details.command_id, tip };
+  if (c.kind === "in-doubt" && submitterAlive) {
     return new DbxrError(
-      "Running",
-      `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; it may or may not have run. ` +
-        "Cancel it to clear it, then run it again if needed.",
-      { hint: tip.cancel, details, fields: { cmd_id: details.cmd_id, command_id: details.command_id, tip } },
+      "SessionBusy",
+      `Command ${c.files.cmd_id} is being submitted by another dbxr process; the context runs one command ` +
+        "at a time. Await it or cancel it before running another command.",
+      { hint: tip.await, details, fields },
     );
   }
+  if (c.kind === "in-doubt") {
+    return new DbxrError(
+      "SessionBusy",
+      `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; it may or may not have run. ` +
+        "Cancel it to clear it, then run it again if needed.",
+      { hint: tip.cancel, details, fields },
+    );
+  }
+  const stuck = c.active.remote_status === "Cancelling"
+    ? " It was cancelled but has not ended yet (the code may catch KeyboardInterrupt)."
+    : "";
   return new DbxrError(
-    "Running",
-    `Command ${c.files.cmd_id} is still running; the context runs one command at a time. ` +
+    "SessionBusy",
+    `Command ${c.files.cmd_id} is still running; the context runs one command at a time.${stuck} ` +
       "Await it or cancel it before running another command.",
-    { hint: tip.await, details, fields: { cmd_id: details.cmd_id, command_id: details.command_id, tip } },
+    { hint: tip.await, details, fields },
   );
 }
+
+/** The earlier name of {@link busyError}, kept while branches written against it are merged. */
+export const runningError = busyError;
 
 // ---------------------------------------------------------------------------------------------------
 

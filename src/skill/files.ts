@@ -203,15 +203,20 @@ dbxr job check churn.py --uc                                 # fix every error f
 dbxr job run churn.py --cluster-id 0123-456789-abcdefgh      # or --new-cluster; exit 0 = SUCCESS
 \`\`\`
 
-## sub_llm inside the REPL
+## sub_llm inside the REPL, and \`dbxr llm\` outside it
 
 Python contexts get
-\`sub_llm(prompt, endpoint="default-llm-endpoint", max_tokens=1024, system="",
-temperature=0.0) -> str\` and
-\`sub_llm_batch(prompts, ..., max_workers=8) -> list[str]\` (in input order). They call a model serving endpoint
-with the notebook context's own credentials. Use them for classifying, summarising or extracting over many
-rows instead of pulling rows into your own context; print a small summary, write the details to a table or
-file.
+\`sub_llm(prompt, endpoint="default-llm-endpoint", max_tokens=1024, system="", temperature=0.0, timeout=None) -> str\`,
+\`sub_llm_batch(prompts, ..., max_workers=8, on_error="raise") -> list[str]\` (in input order) and
+\`sub_llm_usage()\` (tokens used so far). They call a model serving endpoint with the notebook context's own
+credentials, retry 429/5xx answers after \`Retry-After\`, and raise errors that name the endpoint and the
+status. A batch asks every prompt; \`on_error="none"\` gives \`None\` for the failed ones instead of raising. Use
+them for classifying, summarising or extracting over many rows instead of pulling rows into your own context;
+print a small summary, write the details to a table or file.
+
+From your machine, without a session: \`dbxr llm endpoints\`, \`dbxr llm ask --endpoint E --prompt "..."\`, and
+\`dbxr llm batch --endpoint E --in prompts.jsonl --out answers.jsonl\` (resumable: rerun the same command after
+an interruption, answered prompts are not asked again).
 
 ## Best practices
 

@@ -2,7 +2,7 @@
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { denoDir, ROOT_DIR } from "../../scripts/flags.ts";
-import { VERSION } from "../../src/version.ts";
+import { versionText } from "../../src/about.ts";
 import { served } from "../helpers/served.ts";
 import { launched } from "../helpers/shell_blocks.ts";
 
@@ -57,7 +57,7 @@ Deno.test("launcher: dbxr runs in the caller's folder, writes there (or --projec
 Deno.test("launcher: the release binary's permission flags, without prompts", async () => {
   await using sh = await launched();
   const version = await run(`${sh.bin}/dbxr`, ["--version"], sh.work, sh.env());
-  assertEquals([version.code, version.stdout.trim(), version.stderr], [0, VERSION, ""]);
+  assertEquals([version.code, version.stdout.trim(), version.stderr], [0, versionText(), ""]);
   // A host outside scripts/permission_flags.txt's --allow-net is refused, not asked about.
   const r = await run(
     `${sh.bin}/dbxr`,
@@ -104,7 +104,7 @@ Deno.test("setup.sh --install --prefix links the launchers; stdout stays the den
       plain.stderr.trimEnd().split("\n").at(-1)!.includes(`export PATH="${ROOT_DIR}.tools/bin:$PATH"`),
       plain.stderr,
     );
-    assertEquals([v.code, v.stdout.trim(), v.stderr], [0, VERSION, ""]);
+    assertEquals([v.code, v.stdout.trim(), v.stderr], [0, versionText(), ""]);
 
     // Anything but a link (a release binary, say) stays where it is.
     await Deno.remove(`${prefix}/dbxr`);

@@ -100,10 +100,10 @@ Deno.test("--timeout 1 answers Running with a tip; await then records Finished w
   assertStringIncludes(tip.cancel as string, "dbxr cancel");
   assert(typeof j.command_id === "string");
   assertEquals(j.stdout_file, undefined);
-  // A second exec meanwhile is the Running error (exit 5), nothing queued behind it.
+  // A second exec meanwhile is the SessionBusy error (exit 5), nothing queued behind it.
   const busy = await t.exec("print('queued?')", "busy");
   assertEquals(busy.code, 5, busy.stdout);
-  assertEquals(busy.json().error, "Running");
+  assertEquals(busy.json().error, "SessionBusy");
   const a = await t.run(["await", "--timeout", "30"]);
   assertEquals(a.code, 0, a.stdout);
   assertEquals(a.json().status, "Finished");
@@ -163,7 +163,7 @@ Deno.test("kill -9 during exec, then await finishes and records the step", async
   assertEquals(a.json().stdout_preview, "survived");
 });
 
-Deno.test("two concurrent execs: one runs, the other is the Running error (exit 5)", async () => {
+Deno.test("two concurrent execs: one runs, the other is the SessionBusy error (exit 5)", async () => {
   await using s = await served();
   const t = await session(s);
   const [a, b] = await Promise.all([
@@ -172,8 +172,8 @@ Deno.test("two concurrent execs: one runs, the other is the Running error (exit 
   ]);
   assertEquals(a.code, 0, a.stdout);
   assertEquals(b.code, 5, b.stdout);
-  assertEquals(b.json().status, "Running");
-  assert((b.json().tip as J).await, "the Running error carries a tip");
+  assertEquals(b.json().status, "SessionBusy");
+  assert((b.json().tip as J).await, "the SessionBusy error carries a tip");
 });
 
 Deno.test("eviction mid-session: ContextEvicted (exit 9) with previous_steps, then a fresh context", async () => {

@@ -8,13 +8,17 @@ import { type CommandHandle, type ContextProcess, spawnContext } from "../../src
 import {
   BOOTSTRAP_SOURCE,
   BOOTSTRAP_VERSION,
+  firstTailCommand,
   OUTPUT_CHUNK_MAX,
   OUTPUT_CHUNK_SIZE,
   outputChunkCommand,
+  outputZChunkCommand,
   parseOutputChunk,
+  parseOutputZChunk,
   parsePing,
   PING_COMMAND,
   readKeptOutput,
+  readKeptTail,
 } from "../../src/assets/repl_protocol.ts";
 
 const TOKEN = "dapi-context-own-token";
@@ -269,6 +273,96 @@ Deno.test("past _dbxr.max_bytes the copy keeps head and tail around a marker, on
         range(18000, 20000),
     );
   });
+});
+
+Deno.test("the compressed follow-up brings the END of the copy back in few round trips, each under the limit", async (t) => {
+  await withContext(async (ctx) => {
+    await inject(ctx);
+    const tail = async (maxBytes: number) => {
+      let biggest = 0;
+      const out = await readKeptTail(async (command) => {
+        const data = await text(ctx, command);
+        biggest = Math.max(biggest, data.length);
+        return data;
+      }, maxBytes);
+      assert(out, "the follow-ups answered");
+      assert(biggest < API_LIMIT, `a follow-up's result (${biggest} characters) fits the output limit`);
+      return out;
+    };
+
+    await t.step(
+      "text that compresses: 3 MB in a few follow-ups, exactly; repeated text in one",
+      async () => {
+        await failing(ctx, "for i in range(60000):\n    print('%07d' % i + '-' * 42)\nraise KeyError('big')");
+        const out = await tail(8 * 1024 * 1024);
+        assertEquals([out.start, out.total, out.cut, out.written], [0, 3_000_000, false, 3_000_000]);
+        assert(out.requests <= 8, `${out.requests} follow-ups for 3 MB of numbered lines (plain pages: 100)`);
+        const lines = new TextDecoder().decode(out.bytes).split("\n");
+        assertEquals(lines.length, 60001);
+        assertEquals(lines[59999], "0059999" + "-".repeat(42));
+        await failing(ctx, "for i in range(60000):\n    print('ok ' * 16)\nraise KeyError('big')");
+        const same = await tail(8 * 1024 * 1024);
+        assertEquals([same.total, same.requests], [60000 * 49, 1]);
+      },
+    );
+
+    await t.step("only the last maxBytes come back, starting on a character boundary", async () => {
+      await failing(ctx, "print('é' * 100000, end='')\nprint('END')\n1 / 0");
+      const out = await tail(1001);
+      // 200,004 bytes; the last 1,001 start in the middle of an 'é': the tail starts one byte later.
+      assertEquals([out.total, out.start, out.bytes.length], [200_004, 199_004, 1000]);
+      assertEquals(new TextDecoder("utf-8", { fatal: true }).decode(out.bytes), "é".repeat(498) + "END\n");
+    });
+
+    await t.step("output that does not compress: every line under the limit, bytes exact", async () => {
+      await failing(
+        ctx,
+        "import os, base64, hashlib\nb64 = base64.b64encode(os.urandom(150000)).decode()\nprint(b64)\n" +
+          "digest = hashlib.sha256((b64 + '\\n').encode()).hexdigest()\n1 / 0",
+      );
+      const out = await tail(1024 * 1024);
+      assertEquals([out.start, out.total], [0, 200_001]);
+      assert(out.requests >= 5 && out.requests <= 8, `${out.requests} follow-ups for 200 kB of base64`);
+      const digest = await crypto.subtle.digest("SHA-256", out.bytes as BufferSource);
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      assertEquals(hex, await text(ctx, "print(digest)"));
+    });
+
+    await t.step(
+      "a context with a version-1 bootstrap (no output_zchunk) falls back to plain pages",
+      async () => {
+        // Without the method (as in a context bootstrapped by an older dbxr): set before the command.
+        assertEquals(await text(ctx, "del type(_dbxr).output_zchunk"), "");
+        await failing(ctx, "print('x' * 100000)\nprint('tail')\n1 / 0");
+        const out = await tail(50_000);
+        assert(out);
+        assertEquals([out.total, out.start, out.written], [100_006, 50_006, 100_006]);
+        assertEquals(new TextDecoder().decode(out.bytes), "x".repeat(49_994) + "\ntail\n");
+        assertEquals(out.requests, 1 + 2, "the first follow-up (the size), two pages");
+      },
+    );
+  });
+});
+
+Deno.test("protocol helpers: the compressed follow-up and its JSON line", () => {
+  assertEquals(
+    firstTailCommand(4096),
+    '_dbxr.output_zchunk(-4096) if hasattr(_dbxr, "output_zchunk") else _dbxr.output_chunk(0, 0)',
+  );
+  assertEquals(outputZChunkCommand(-4096), "_dbxr.output_zchunk(-4096)");
+  assertEquals(outputZChunkCommand(10, 20), "_dbxr.output_zchunk(10, 20)");
+  assertEquals(
+    parseOutputZChunk('x\n{"total":3,"offset":1,"n":2,"z":"eJxLSgIAASYAxA==","cut":false,"written":3}'),
+    {
+      total: 3,
+      offset: 1,
+      n: 2,
+      z: Uint8Array.from(atob("eJxLSgIAASYAxA=="), (c) => c.charCodeAt(0)),
+      cut: false,
+      written: 3,
+    },
+  );
+  assertEquals(parseOutputZChunk('{"total":3,"offset":0,"data":"YmM=","cut":false}'), null);
 });
 
 Deno.test("the tee comes back when user code replaces sys.stdout or sys.stderr, and copies once", async () => {

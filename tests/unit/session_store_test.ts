@@ -274,3 +274,34 @@ Deno.test("archive renames session.json to session.<timestamp>.json, never over 
     assertEquals(first.session_name, "s");
   });
 });
+
+Deno.test("the submit lock: held means being submitted; released, missing or its holder killed means gone", async () => {
+  await withProject(async (dir) => {
+    const store = new SessionStore(dir, { now });
+    assertEquals(await store.submitterAlive(undefined), false);
+    assertEquals(await store.submitterAlive("repl_outputs/.007.submit.lock"), false, "no file: nobody");
+    assertEquals(
+      await store.submitterAlive("../elsewhere.lock"),
+      false,
+      "only submit locks in repl_outputs/",
+    );
+    const held = await store.holdSubmitLock(7);
+    assertEquals(held.rel, "repl_outputs/.007.submit.lock");
+    assertEquals(await store.submitterAlive(held.rel), true);
+    assertEquals(await store.submitterAlive(held.rel), true, "asking does not take it");
+    await held.release();
+    assertEquals(await store.submitterAlive(held.rel), false);
+    assertEquals(await Deno.lstat(join(dir, held.rel)).then(() => true, () => false), false, "removed");
+    // Another process holds it, then dies by kill -9: the kernel drops the lock at once.
+    const holder = await lockHolder(join(dir, "repl_outputs/.008.submit.lock"), 30_000);
+    try {
+      assertEquals(await store.submitterAlive("repl_outputs/.008.submit.lock"), true);
+    } finally {
+      holder.child.kill("SIGKILL");
+      await holder.finished();
+    }
+    assertEquals(await store.submitterAlive("repl_outputs/.008.submit.lock"), false);
+    await store.removeSubmitLock("repl_outputs/.008.submit.lock");
+    assertEquals([...Deno.readDirSync(join(dir, "repl_outputs"))].map((e) => e.name), []);
+  });
+});

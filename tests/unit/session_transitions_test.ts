@@ -5,6 +5,7 @@ import { migrate } from "../../src/session/migrate.ts";
 import { type Session, validateSession } from "../../src/session/schema.ts";
 import {
   bindWorkspace,
+  busyError,
   checkWorkspace,
   classifyActive,
   destroy,
@@ -142,12 +143,12 @@ Deno.test("startStep uses the session's language unless told otherwise", () => {
   );
 });
 
-Deno.test("exec while a command runs is the Running error (exit 5) with command_id and a tip", () => {
+Deno.test("exec while a command runs is the SessionBusy error (exit 5) with command_id and a tip", () => {
   const s = markSubmitted(startStep(fresh(), { tag: "train", now: T0 }).session, "abc123-def456");
   const e = assertThrows(() =>
     startStep(s, { tag: "next", now: T0, projectDir: "examples/churn" })
   ) as DbxrError;
-  assertEquals(e.code, "Running");
+  assertEquals(e.code, "SessionBusy");
   assertEquals(e.exitCode, 5);
   assertEquals(
     e.message,
@@ -167,17 +168,39 @@ Deno.test("exec while a command runs is the Running error (exit 5) with command_
     },
   });
   assertEquals(e.hint, "dbxr await --timeout 600 --project-dir examples/churn");
-  assertEquals(e.toJSON().status, "Running");
+  // Never "Running": an agent would take it for its own command's timeout.
+  assertEquals(e.toJSON().status, "SessionBusy");
+  assertEquals(e.toJSON().cmd_id, "001_train");
+  assertEquals(e.toJSON().command_id, "abc123-def456");
 });
 
 Deno.test("an in-doubt command (killed mid-submit) blocks too, saying what happened", () => {
   const s = startStep(fresh(), { tag: "train", now: T0 }).session;
   const e = assertThrows(() => startStep(s, { tag: "next", now: T0 })) as DbxrError;
-  assertEquals(e.code, "Running");
+  assertEquals(e.code, "SessionBusy");
   assertStringIncludes(e.message, "may or may not have run");
   assertEquals(e.details.command_id, null);
   assertEquals(e.details.state, "submitting");
   assertEquals(e.hint, "dbxr cancel --project-dir .");
+});
+
+Deno.test("a command whose exec process still submits it is busy, not in doubt", () => {
+  const s = startStep(fresh(), { tag: "train", now: T0 }).session;
+  const e = busyError(s, ".", true);
+  assertEquals(e.code, "SessionBusy");
+  assertStringIncludes(e.message, "being submitted by another dbxr process");
+  assertEquals(e.hint, "dbxr await --timeout 600 --project-dir .");
+});
+
+Deno.test("a command cancelled but not ended is still busy, and the error says so", () => {
+  const s = markSubmitted(startStep(fresh(), { tag: "stubborn", now: T0 }).session, "cmd-1");
+  const stuck = { ...s, active_command: { ...s.active_command!, remote_status: "Cancelling" } };
+  const e = assertThrows(() => startStep(stuck, { tag: "next", now: T0 })) as DbxrError;
+  assertEquals(e.code, "SessionBusy");
+  assertStringIncludes(e.message, "cancelled but has not ended yet");
+  assertEquals(e.details.remote_status, "Cancelling");
+  assertEquals(e.toJSON().command_id, "cmd-1");
+  assertEquals(validateSession(stuck), [], "the added fields are valid in session.json");
 });
 
 Deno.test("startStep on a destroyed session is NoSession with the seed's message", () => {
