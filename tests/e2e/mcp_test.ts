@@ -77,10 +77,16 @@ async function mcp(s: Served, flags = permissionFlags()) {
     cluster,
     stderr: () => stderr,
     cli: (args: string[]) => s.dbxr([...args, "--project-dir", dir]),
+    /**
+     * Set by a test that aborts a call with progress: a notification the server sent before the cancel
+     * reached it arrives after the client dropped the token, which the client reports as an error.
+     */
+    abortedWithProgress: false,
     async [Symbol.asyncDispose]() {
       await client.close();
       // A line on stdout that is not JSON-RPC reaches the client as a parse error.
-      assertEquals(errors, [], `client errors; server stderr:\n${stderr}`);
+      const real = errors.filter((e) => !(this.abortedWithProgress && /unknown token/.test(String(e))));
+      assertEquals(real, [], `client errors; server stderr:\n${stderr}`);
     },
   };
 }
@@ -411,6 +417,7 @@ Deno.test("mcp: a cancelled job run call cancels the run, as Ctrl-C does in the 
       const id = /run (\d+) submitted/.exec(p.message ?? "")?.[1];
       if (id && runId === undefined) {
         runId = Number(id);
+        m.abortedWithProgress = true;
         setTimeout(() => abort.abort("stop"), 1000);
       }
     },
