@@ -163,7 +163,10 @@ const jobActions: Record<string, Action> = {
     fields: {
       file: z.string().describe("run: the Python script"),
       args: z.array(z.string()).describe("run: the script's arguments (sys.argv[1:])"),
-      cluster_id: z.string().describe("run: an existing all-purpose cluster (default: a new job cluster)"),
+      cluster_id: z.string().describe(
+        "run: an all-purpose cluster (default: DATABRICKS_CLUSTER_ID, else a new job cluster)",
+      ),
+      new_cluster: z.boolean().describe("run: a new job cluster even when DATABRICKS_CLUSTER_ID is set"),
       template: z.string().describe("run: new-cluster template (ml-single-node)"),
       cluster_spec: z.string().describe("check/run: a cluster spec JSON file"),
       include: z.array(z.string()).describe("run: directories to upload too"),
@@ -185,7 +188,7 @@ const jobActions: Record<string, Action> = {
         file: inProject(c, str(a, "file")!),
         args: strs(a, "args"),
         clusterId: str(a, "cluster_id"),
-        newCluster: false,
+        newCluster: Boolean(a.new_cluster),
         template: str(a, "template"),
         clusterSpecFile: spec === undefined ? undefined : inProject(c, spec),
         include: strs(a, "include").map((d) => inProject(c, d)),
