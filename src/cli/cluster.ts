@@ -11,8 +11,8 @@ import {
   foundClustersText,
   nodeTypeJson,
   sparkVersionJson,
-  table,
 } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import { getClusterOrThrow, startCluster, type StartResult } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";

@@ -5,7 +5,7 @@ import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt } from "./parse.ts";
+import { nonNegativeInt, previewOption } from "./parse.ts";
 import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
@@ -56,6 +56,17 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--template <name>", "new-cluster template: ml-single-node (default), cpu-single-node, ...")
       .option("--cluster-spec <file>", "JSON merged over the template (e.g. node_type_id, spark_version)")
       .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
+      .option(
+        "--serverless",
+        "run on serverless compute: no cluster, a job environment instead (the workspace needs Unity Catalog)",
+      )
+      .option(
+        "--dependency <spec>",
+        "pip requirement installed into the serverless environment, e.g. 'pandas>=2.2' (repeatable)",
+        repeat,
+        [] as string[],
+      )
+      .option("--environment-version <n>", "the serverless environment version (default: 4)")
       .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
       .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
       .option("--force", "submit even when the checks find errors (they are reported in `warnings`)")
@@ -72,19 +83,14 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       )
       .option(
         "--libraries <pkgs>",
-        "PyPI packages to install, comma-separated (what %pip did in the REPL)",
+        "PyPI packages to install, comma-separated (what %pip did in the REPL; with --serverless: dependencies)",
         list,
         [] as string[],
       )
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
       .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
       .option("--no-wait", "return once submitted, with the run id")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
         const g = globals(c);
@@ -107,6 +113,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           ensureSchema: Boolean(o.ensureSchema),
           env: o.env,
           libraries: o.libraries,
+          serverless: Boolean(o.serverless),
+          dependencies: o.dependency,
+          environmentVersion: o.environmentVersion,
           runName: o.runName,
           timeoutSeconds: o.timeout,
           projectDir: g.projectDir ?? ".",
@@ -119,6 +128,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       "dbxr job run train.py --include src --wrap -- --epochs 3",
       "dbxr job run job.py --cluster-id 0123-456789-abcdefgh --no-wait",
       "dbxr job run job.py --template cpu-single-node --cluster-spec spec.json --libraries mlflow,langgraph",
+      "dbxr job run etl.py --serverless --dependency 'pandas>=2.2' -- --date 2026-01-31",
     ],
   );
 
@@ -138,12 +148,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
       .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
         const { finishRun } = await jobsLib();
@@ -162,12 +167,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("output")
       .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
       .argument("<run-id>", "", runId)
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
         const { runOutput } = await import("../jobs/runs.ts");

@@ -144,6 +144,8 @@ const jobActions: Record<string, Action> = {
       uc: z.boolean().describe("check: the job uses Unity Catalog"),
       strict: z.boolean().describe("check/run: warnings fail too (run: nothing is submitted)"),
       runtime: z.string().describe("check: the runtime, e.g. 16.4"),
+      serverless: z.boolean().describe("check/run: serverless compute: no cluster, a job environment"),
+      dependencies: z.array(z.string()).describe("check/run: pip requirements of the serverless environment"),
     },
     required: ["files"],
     run: async (a, c) => {
@@ -153,6 +155,8 @@ const jobActions: Record<string, Action> = {
         uc: Boolean(a.uc),
         strict: Boolean(a.strict),
         runtime: str(a, "runtime"),
+        serverless: Boolean(a.serverless),
+        dependencies: strs(a, "dependencies"),
       });
       return answer(preflightJson(report), preflightExitCode(report));
     },
@@ -179,6 +183,8 @@ const jobActions: Record<string, Action> = {
       strict: z.boolean().describe("check/run: warnings fail too (run: nothing is submitted)"),
       wait: z.boolean().describe("run: wait for the end (true); false answers once submitted"),
       preview_chars: logsPreview,
+      serverless: z.boolean().describe("check/run: serverless compute: no cluster, a job environment"),
+      dependencies: z.array(z.string()).describe("check/run: pip requirements of the serverless environment"),
     },
     required: ["file"],
     run: async (a, c) => {
@@ -204,6 +210,8 @@ const jobActions: Record<string, Action> = {
         timeoutSeconds: 0,
         projectDir: projectDir(c),
         previewChars: num(a, "preview_chars"),
+        serverless: Boolean(a.serverless),
+        dependencies: strs(a, "dependencies"),
       });
       return answer(r.report, r.exitCode);
     },

@@ -345,6 +345,11 @@ state changes on stderr, and writes every task's log to \`job_outputs/<run_id>/<
   job cluster from \`--template\` (\`ml-single-node\` by default: 16.4 LTS ML, single node, \`SINGLE_USER\`;
   \`cpu-single-node\`, \`ml-gpu-single-node\`), \`--cluster-spec FILE\` merged over it, \`--instance-pool ID\` for a
   faster start.
+- Serverless: \`--serverless\` runs with no cluster at all (starts in seconds; the workspace needs Unity
+  Catalog). \`--dependency SPEC\` (repeatable, a pip requirement such as \`'pandas>=2.2'\`) goes into the run's
+  environment, \`--libraries\` too; \`--environment-version N\` (default 4). Cluster flags and \`--env\` are refused
+  with it. \`dbxr job check FILE --serverless\` checks for it. A workspace that refuses serverless answers
+  \`ApiError\` whose \`hint\` is the same run with \`--cluster-id\`.
 - \`--wrap\`: runs the script through dbxr's runner, so \`__file__\`, sibling imports and
   \`if __name__ == "__main__":\` work as locally (the tree is copied to a local dir and put on \`sys.path\`).
 - \`--libraries a,b\`: PyPI packages for the run (what \`%pip install\` did in the REPL). \`--env K=V\`: environment

@@ -284,6 +284,11 @@ Deno.test("mcp: job check with a finding; job run with arguments, its log read t
 
   const status = await m.call("job", { action: "status", run_id: run.json.run_id });
   assertEquals([status.json.result_state, (status.json.tasks as J[]).length], ["SUCCESS", 1]);
+
+  // The same script on serverless compute: no cluster, a job environment.
+  const serverless = await m.call("job", { action: "run", file: "argv.py", args: ["x"], serverless: true });
+  assertEquals([serverless.isError, serverless.json.status], [false, "SUCCESS"], serverless.texts[0]);
+  assertEquals(serverless.json.compute, "serverless");
 });
 
 Deno.test("mcp: bad arguments are tool errors carrying dbxr's JSON error", async () => {
