@@ -135,17 +135,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
   const status = examples(
     new Command("status").description("Show a run's state and its tasks").argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson } = await jobsLib();
+        const { runStatus } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_status");
-        const r = await api.get(conn.client, id);
-        const tasks = (r.tasks ?? []).map((t) => ({
-          task_key: t.task_key,
-          run_id: t.run_id,
-          life_cycle_state: t.state?.life_cycle_state ?? null,
-          result_state: t.state?.result_state ?? null,
-          state_message: t.state?.state_message ?? "",
-        }));
-        ctx.out.result({ ...runJson(r), tasks }, { text: runReportText });
+        ctx.out.result(await runStatus(conn.client, id), { text: runReportText });
       }),
     ["dbxr job status 123456"],
   );
@@ -178,11 +170,10 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, runJson } = await jobsLib();
+        const { runOutput } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_output");
-        const r = await api.get(conn.client, id);
-        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".", o.preview);
-        ctx.out.result({ ...runJson(r), tasks }, { text: runReportText });
+        const r = await runOutput(ctx, conn.client, id, g.projectDir ?? ".", o.preview);
+        ctx.out.result(r, { text: runReportText });
       }),
     [
       "dbxr job output 123456",
@@ -196,28 +187,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .description("Cancel a run and wait (bounded) until it has ended")
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson, isTerminal, runProgress } = await jobsLib();
-        const { poll } = await import("../poll.ts");
+        const { cancelRun } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_cancel");
-        const before = await api.get(conn.client, id);
-        if (isTerminal(before)) {
-          throw new DbxrError(
-            "NothingToCancel",
-            `Run ${id} has already ended (${before.state?.result_state ?? before.state?.life_cycle_state}).`,
-            { hint: `dbxr job status ${id}`, details: runJson(before) },
-          );
-        }
-        await api.cancel(conn.client, id);
-        const progress = ctx.out.wait(`run ${id}`);
-        const settled = await poll(ctx, async () => {
-          const r = await api.get(conn.client, id);
-          return isTerminal(r) ? { done: true, value: r } : { done: false, progress: runProgress(r) };
-        }, { timeoutMs: 60_000, schedule: () => 1_000, signal: ctx.signal, onPoll: progress.step });
-        if (settled.done) progress.end(runProgress(settled.value), settled.elapsedMs);
-        const r = settled.done && settled.value ? settled.value : await api.get(conn.client, id);
-        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, {
-          text: runReportText,
-        });
+        ctx.out.result(await cancelRun(ctx, conn.client, id), { text: runReportText });
       }),
     ["dbxr job cancel 123456"],
   );
@@ -231,14 +203,10 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, diagnoseRun, runJson, runRuntime } = await jobsLib();
+        const { runDiagnosis } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_diagnose");
-        const r = await api.get(conn.client, id);
-        const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        const sparkVersion = await runRuntime(conn.client, r);
-        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs, { sparkVersion }) }, {
-          text: runReportText,
-        });
+        const r = await runDiagnosis(ctx, conn.client, id, g.projectDir ?? ".");
+        ctx.out.result(r, { text: runReportText });
       }),
     ["dbxr job diagnose 123456"],
   );
