@@ -13,6 +13,8 @@ import { runJob } from "../jobs/run.ts";
 import { cancelRun, runDiagnosis, runOutput, runStatus } from "../jobs/runs.ts";
 import { ask } from "../llm/ask.ts";
 import { consolidateSession } from "../repl/consolidate.ts";
+import { sessionHistory } from "../repl/history.ts";
+import { replaySession } from "../repl/replay.ts";
 import { openRepl } from "../repl/env.ts";
 import { awaitStep, execStep } from "../repl/exec.ts";
 import { cancelCommand, createSession, destroySession, sessionStatus } from "../repl/lifecycle.ts";
@@ -115,6 +117,38 @@ const replActions: Record<string, Action> = {
   destroy: {
     summary: "end the session's context; every file is kept",
     run: async (_a, c) => answer(await destroySession(c.ctx, c.flags)),
+  },
+  history: {
+    summary: "the session's steps: tag, status, elapsed, output sizes and files (reads files only)",
+    run: async (_a, c) => answer(await sessionHistory(c.ctx, c.flags)),
+  },
+  replay: {
+    summary: "after ContextEvicted (or any time): re-run the recorded successful steps into the current " +
+      "context, as new steps; dry_run shows the plan (what runs, what is skipped and why) first",
+    fields: {
+      dry_run: z.boolean().describe("replay: only show the plan"),
+      from_step: z.number().int().positive().describe("replay: first recorded step to consider"),
+      to_step: z.number().int().positive().describe("replay: last recorded step to consider"),
+      only_tags: z.array(z.string().min(1)).describe("replay: only the steps with these tags"),
+      skip_failed: z.boolean().describe("replay: go on past a step that fails (default: stop there)"),
+      timeout_seconds: seconds(
+        `exec/await/replay: wait at most this long per step (${DEFAULT_WAIT_SECONDS})`,
+      ),
+      preview_chars: preview,
+    },
+    run: async (a, c) => {
+      const r = await replaySession(c.ctx, c.flags, {
+        from: num(a, "from_step"),
+        to: num(a, "to_step"),
+        only: a.only_tags === undefined ? undefined : strs(a, "only_tags"),
+        allAttempts: false,
+        dryRun: Boolean(a.dry_run),
+        skipFailed: Boolean(a.skip_failed),
+        timeoutSeconds: num(a, "timeout_seconds") ?? DEFAULT_WAIT_SECONDS,
+        previewChars: num(a, "preview_chars") ?? 200,
+      });
+      return answer(r.response, r.exitCode);
+    },
   },
   consolidate: {
     summary: "write the session's successful steps as one Python script, checked like job check",

@@ -107,7 +107,17 @@ Deno.test("mcp: tools/list has the five tools, each with a description and an ob
     assertEquals(t.inputSchema.type, "object");
   }
   const repl = tools[0].inputSchema.properties as Record<string, { enum?: string[] }>;
-  assertEquals(repl.action.enum, ["create", "exec", "await", "cancel", "status", "destroy", "consolidate"]);
+  assertEquals(repl.action.enum, [
+    "create",
+    "exec",
+    "await",
+    "cancel",
+    "status",
+    "destroy",
+    "history",
+    "replay",
+    "consolidate",
+  ]);
   assertEquals(m.client.getServerVersion()?.name, "dbxr");
 });
 
@@ -171,6 +181,25 @@ Deno.test("mcp: create, exec twice keeps state; the CLI sees the same session; a
     progress.some((p) => /^repl await: waiting \(\d+s\)$/.test(p.message ?? "")),
     JSON.stringify(progress),
   );
+
+  // After an eviction: history lists the steps, replay's plan and replay bring x back.
+  const history = await m.call("repl", { action: "history" });
+  assertEquals((history.json.steps as Array<{ tag: string }>).map((st) => st.tag), [
+    "set",
+    "get",
+    "cli",
+    "slow",
+  ]);
+  const contextId = JSON.parse(await Deno.readTextFile(`${m.dir}/session.json`)).context_id;
+  await s.control("POST", `contexts/${contextId}/evict`);
+  const evicted = await m.call("repl", { action: "exec", code: "print(x)", tag: "after" });
+  assertEquals([evicted.json.status, evicted.exitCode], ["ContextEvicted", 9], evicted.texts[0]);
+  const plan = await m.call("repl", { action: "replay", dry_run: true });
+  assertEquals(plan.json.status, "planned", plan.texts[0]);
+  const replayed = await m.call("repl", { action: "replay", timeout_seconds: 30 });
+  assertEquals([replayed.json.status, replayed.exitCode], ["replayed", 0], replayed.texts[0]);
+  const again = await m.call("repl", { action: "exec", code: "print(x)", tag: "after" });
+  assertEquals([again.json.status, again.json.stdout_preview], ["Finished", "41"]);
 });
 
 Deno.test("mcp: repl cancel, and a cancelled tools/call cancels the remote command as Ctrl-C does", async () => {
