@@ -218,6 +218,17 @@ From your machine, without a session: \`dbxr llm endpoints\`, \`dbxr llm ask --e
 \`dbxr llm batch --endpoint E --in prompts.jsonl --out answers.jsonl\` (resumable: rerun the same command after
 an interruption, answered prompts are not asked again).
 
+## Through MCP instead of a shell
+
+Where the client speaks the Model Context Protocol, register \`dbxr mcp\` (one server per project folder):
+\`{"command": "dbxr", "args": ["mcp", "--project-dir", "<dir>"]}\`. Its tools mirror the commands above and
+answer the same JSON: \`repl\` (\`action\`: create, exec, await, cancel, status, destroy, history, replay,
+consolidate), \`read_output\` (a window of a step's output or a job log; a negative \`offset\` reads the tail),
+\`job\` (check, run, status, output, diagnose, cancel), \`cluster\` (find, list, start), \`llm_ask\`. An exec that
+answers \`Running\` (exit code 8 in \`_meta\`) means: call \`repl\` with \`action: "await"\`. Error hints are written
+as CLI commands: use the matching tool and action. The MCP server and the CLI share the session files, so
+either can continue a session that the other started.
+
 ## Best practices
 
 - **Tag every step** with a short descriptive \`--tag\` (\`load_data\`, \`features\`, \`train\`); retry a failed step
