@@ -29,6 +29,8 @@ export interface TaskRun {
   existing_cluster_id?: string;
   new_cluster?: Record<string, unknown>;
   cluster_instance?: { cluster_id?: string; spark_context_id?: string };
+  /** Serverless tasks: the key of the run's environment they use (and no cluster_instance). */
+  environment_key?: string;
   spark_python_task?: { python_file: string; parameters?: string[]; source?: string };
 }
 
@@ -63,14 +65,29 @@ export interface SubmitTask {
   spark_python_task: { python_file: string; parameters?: string[]; source: "WORKSPACE" | "GIT" };
   existing_cluster_id?: string;
   new_cluster?: Record<string, unknown>;
+  /** Serverless: no cluster; the task runs in this environment of the request's `environments`. */
+  environment_key?: string;
   libraries?: Array<Record<string, unknown>>;
   timeout_seconds?: number;
+}
+
+/** A JobEnvironment: `spec` is compute.Environment (docs/databricks-behaviour.md §4.5). */
+export interface JobEnvironment {
+  environment_key: string;
+  spec: {
+    /** A whole number as a string; `client` is its deprecated name. */
+    environment_version?: string;
+    client?: string;
+    /** pip requirement lines. */
+    dependencies?: string[];
+  };
 }
 
 export interface SubmitRequest {
   run_name: string;
   idempotency_token: string;
   tasks: SubmitTask[];
+  environments?: JobEnvironment[];
   timeout_seconds?: number;
 }
 

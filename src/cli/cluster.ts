@@ -3,17 +3,16 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import * as clusters from "../api/clusters.ts";
 import { connect } from "../api/connect.ts";
-import { foundClusterJson, matchClusters } from "../clusters/find.ts";
+import { findClusters, listClusters } from "../clusters/list.ts";
 import {
   clusterDetailJson,
   clusterDetailText,
   clusterListText,
-  clusterSummaryJson,
   foundClustersText,
   nodeTypeJson,
   sparkVersionJson,
-  table,
 } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import { getClusterOrThrow, startCluster, type StartResult } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
@@ -30,7 +29,7 @@ export function findClusterCommand(ctx: Ctx) {
     .requiredOption("--name <substr>", "part of the cluster name")
     .action(async (o, c) => {
       const { client } = await connect(ctx, globals(c), "find-cluster");
-      const found = matchClusters(await clusters.list(client), o.name).map(foundClusterJson);
+      const found = await findClusters(client, o.name);
       if (found.length === 0) {
         throw new DbxrError("ClusterNotFound", `No all-purpose cluster name contains "${o.name}".`, {
           hint: "dbxr cluster find",
@@ -55,12 +54,7 @@ export function clusterCommands(ctx: Ctx) {
       .addOption(new Option("--state <state>", "only clusters in this state (e.g. RUNNING, TERMINATED)"))
       .action(async (o, c) => {
         const { client } = await connect(ctx, globals(c), "cluster_list");
-        const all = await clusters.list(client, o.state ? { states: [o.state.toUpperCase()] } : {});
-        const rows = all.map(clusterSummaryJson).sort((a, b) =>
-          Number(b.state === "RUNNING") - Number(a.state === "RUNNING") ||
-          a.cluster_name.localeCompare(b.cluster_name)
-        );
-        ctx.out.result(rows, { text: clusterListText });
+        ctx.out.result(await listClusters(client, o.state), { text: clusterListText });
       }),
     ["dbxr cluster list", "dbxr cluster list --state RUNNING --json"],
   ));
@@ -82,8 +76,7 @@ export function clusterCommands(ctx: Ctx) {
       .option("--name <substr>", "part of the cluster name (default: all)")
       .action(async (o, c) => {
         const { client } = await connect(ctx, globals(c), "cluster_find");
-        const found = matchClusters(await clusters.list(client), o.name).map(foundClusterJson);
-        ctx.out.result(found, { text: foundClustersText });
+        ctx.out.result(await findClusters(client, o.name), { text: foundClustersText });
       }),
     ["dbxr cluster find --name shared", "dbxr cluster find"],
   ));

@@ -30,6 +30,13 @@ export function jobCheckCommand(ctx: Ctx) {
     .option("--cluster-spec <file>", "the job cluster's JSON (new_cluster, or a job spec with tasks)")
     .option("--uc", "the job touches Unity Catalog (the cluster needs SINGLE_USER access mode)")
     .option("--strict", "warnings fail the check too")
+    .option("--serverless", "the job runs on serverless compute: no cluster rules, the serverless ones")
+    .option(
+      "--dependency <spec>",
+      "a pip requirement of the serverless environment (repeatable): counts as installed",
+      (v: string, prev: string[] = []) => [...prev, v],
+      [] as string[],
+    )
     .option(
       "--runtime <version>",
       "the runtime the job will use, e.g. 16.4 or 16.4.x-cpu-ml-scala2.12",
@@ -44,6 +51,8 @@ export function jobCheckCommand(ctx: Ctx) {
         uc: Boolean(o.uc),
         strict: Boolean(o.strict),
         runtime: o.runtime,
+        serverless: Boolean(o.serverless),
+        dependencies: o.dependency,
       });
       ctx.out.result(preflightJson(report), { text: preflightText, exitCode: preflightExitCode(report) });
     });
@@ -51,6 +60,7 @@ export function jobCheckCommand(ctx: Ctx) {
     "dbxr job check log_model.py agent.py",
     "dbxr job check log_model.py --cluster-spec cluster.json --uc --strict",
     "dbxr job check deploy_agent.py --runtime 16.4 --text",
+    "dbxr job check etl.py --serverless --dependency databricks-langchain",
   ]);
 }
 

@@ -5,7 +5,7 @@ import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt, runTimeoutSeconds } from "./parse.ts";
+import { nonNegativeInt, previewOption, runTimeoutSeconds } from "./parse.ts";
 import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
@@ -56,6 +56,17 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .option("--template <name>", "new-cluster template: ml-single-node (default), cpu-single-node, ...")
       .option("--cluster-spec <file>", "JSON merged over the template (e.g. node_type_id, spark_version)")
       .option("--instance-pool <id>", "new cluster from this instance pool (faster start)")
+      .option(
+        "--serverless",
+        "run on serverless compute: no cluster, a job environment instead (the workspace needs Unity Catalog)",
+      )
+      .option(
+        "--dependency <spec>",
+        "pip requirement installed into the serverless environment, e.g. 'pandas>=2.2' (repeatable)",
+        repeat,
+        [] as string[],
+      )
+      .option("--environment-version <n>", "the serverless environment version (default: 4)")
       .option("--include <dir>", "also upload this directory tree (repeatable)", repeat, [] as string[])
       .option("--wrap", "run through dbxr's runner: __file__ set, tree copied to a local dir and on sys.path")
       .option("--force", "submit even when the checks find errors (they are reported in `warnings`)")
@@ -72,19 +83,14 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       )
       .option(
         "--libraries <pkgs>",
-        "PyPI packages to install, comma-separated (what %pip did in the REPL)",
+        "PyPI packages to install, comma-separated (what %pip did in the REPL; with --serverless: dependencies)",
         list,
         [] as string[],
       )
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
       .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", runTimeoutSeconds, 0)
       .option("--no-wait", "return once submitted, with the run id")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")
       .action(async (file, args, o, c) => {
         const g = globals(c);
@@ -107,6 +113,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
           ensureSchema: Boolean(o.ensureSchema),
           env: o.env,
           libraries: o.libraries,
+          serverless: Boolean(o.serverless),
+          dependencies: o.dependency,
+          environmentVersion: o.environmentVersion,
           runName: o.runName,
           timeoutSeconds: o.timeout,
           projectDir: g.projectDir ?? ".",
@@ -119,23 +128,16 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       "dbxr job run train.py --include src --wrap -- --epochs 3",
       "dbxr job run job.py --cluster-id 0123-456789-abcdefgh --no-wait",
       "dbxr job run job.py --template cpu-single-node --cluster-spec spec.json --libraries mlflow,langgraph",
+      "dbxr job run etl.py --serverless --dependency 'pandas>=2.2' -- --date 2026-01-31",
     ],
   );
 
   const status = examples(
     new Command("status").description("Show a run's state and its tasks").argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson } = await jobsLib();
+        const { runStatus } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_status");
-        const r = await api.get(conn.client, id);
-        const tasks = (r.tasks ?? []).map((t) => ({
-          task_key: t.task_key,
-          run_id: t.run_id,
-          life_cycle_state: t.state?.life_cycle_state ?? null,
-          result_state: t.state?.result_state ?? null,
-          state_message: t.state?.state_message ?? "",
-        }));
-        ctx.out.result({ ...runJson(r), tasks }, { text: runReportText });
+        ctx.out.result(await runStatus(conn.client, id), { text: runReportText });
       }),
     ["dbxr job status 123456"],
   );
@@ -146,12 +148,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C (the default for watch)")
       .option("--cancel-on-interrupt", "cancel the run on Ctrl-C")
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
         const { finishRun } = await jobsLib();
@@ -170,19 +167,13 @@ export function jobRunCommands(ctx: Ctx): Command[] {
     new Command("output")
       .description("Fetch every task's output (by TASK run id) into job_outputs/<run_id>/<task>.log")
       .argument("<run-id>", "", runId)
-      .option(
-        "--preview <n>",
-        "characters in each task's logs_preview (the end of its log)",
-        nonNegativeInt,
-        200,
-      )
+      .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .action(async (id, o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, runJson } = await jobsLib();
+        const { runOutput } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_output");
-        const r = await api.get(conn.client, id);
-        const { tasks } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".", o.preview);
-        ctx.out.result({ ...runJson(r), tasks }, { text: runReportText });
+        const r = await runOutput(ctx, conn.client, id, g.projectDir ?? ".", o.preview);
+        ctx.out.result(r, { text: runReportText });
       }),
     [
       "dbxr job output 123456",
@@ -196,28 +187,9 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .description("Cancel a run and wait (bounded) until it has ended")
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
-        const { api, runJson, isTerminal, runProgress } = await jobsLib();
-        const { poll } = await import("../poll.ts");
+        const { cancelRun } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, globals(c), "job_cancel");
-        const before = await api.get(conn.client, id);
-        if (isTerminal(before)) {
-          throw new DbxrError(
-            "NothingToCancel",
-            `Run ${id} has already ended (${before.state?.result_state ?? before.state?.life_cycle_state}).`,
-            { hint: `dbxr job status ${id}`, details: runJson(before) },
-          );
-        }
-        await api.cancel(conn.client, id);
-        const progress = ctx.out.wait(`run ${id}`);
-        const settled = await poll(ctx, async () => {
-          const r = await api.get(conn.client, id);
-          return isTerminal(r) ? { done: true, value: r } : { done: false, progress: runProgress(r) };
-        }, { timeoutMs: 60_000, schedule: () => 1_000, signal: ctx.signal, onPoll: progress.step });
-        if (settled.done) progress.end(runProgress(settled.value), settled.elapsedMs);
-        const r = settled.done && settled.value ? settled.value : await api.get(conn.client, id);
-        ctx.out.result({ status: "cancelled", settled: settled.done, ...runJson(r) }, {
-          text: runReportText,
-        });
+        ctx.out.result(await cancelRun(ctx, conn.client, id), { text: runReportText });
       }),
     ["dbxr job cancel 123456"],
   );
@@ -231,14 +203,10 @@ export function jobRunCommands(ctx: Ctx): Command[] {
       .argument("<run-id>", "", runId)
       .action(async (id, _o, c) => {
         const g = globals(c);
-        const { api, collectOutputs, diagnoseRun, runJson, runRuntime } = await jobsLib();
+        const { runDiagnosis } = await import("../jobs/runs.ts");
         const conn = await connect(ctx, g, "job_diagnose");
-        const r = await api.get(conn.client, id);
-        const { tasks, outputs } = await collectOutputs(ctx, conn.client, r, g.projectDir ?? ".");
-        const sparkVersion = await runRuntime(conn.client, r);
-        ctx.out.result({ ...runJson(r), tasks, diagnosis: diagnoseRun(r, outputs, { sparkVersion }) }, {
-          text: runReportText,
-        });
+        const r = await runDiagnosis(ctx, conn.client, id, g.projectDir ?? ".");
+        ctx.out.result(r, { text: runReportText });
       }),
     ["dbxr job diagnose 123456"],
   );

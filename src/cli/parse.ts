@@ -1,7 +1,8 @@
 // Option value parsers shared by the commands. They throw commander's InvalidArgumentError, which
 // runProgram turns into the JSON error InvalidArgument (exit 2).
 
-import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { DEFAULT_PREVIEW } from "../session/outputs.ts";
 
 export function positiveNumber(value: string): number {
   const n = Number(value);
@@ -45,4 +46,11 @@ export function runTimeoutSeconds(value: string): number {
     );
   }
   return n;
+}
+
+/** `--preview N`: how many characters of an output the answer quotes (the seed's 200 by default). */
+export function previewOption(what: string) {
+  return new Option("--preview <n>", `characters in ${what}`).argParser(nonNegativeInt).default(
+    DEFAULT_PREVIEW,
+  );
 }

@@ -6,7 +6,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt, positiveNumber } from "./parse.ts";
+import { positiveNumber, previewOption } from "./parse.ts";
 import { cancelText, createText, destroyText, execText, statusText } from "../repl/text.ts";
 
 const JSON_ALWAYS = { alwaysJson: true } as const;
@@ -62,7 +62,7 @@ export function replCommands(ctx: Ctx): Command[] {
       .requiredOption("--command <code>", "the code, @FILE to read it from a file, or - for stdin")
       .requiredOption("--tag <tag>", "a label for this step (used in the file names)")
       .option("--timeout <seconds>", "wait at most this long, then answer Running", positiveNumber, 600)
-      .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .addOption(previewOption("stdout_preview/stderr_preview"))
       .addOption(
         new Option(
           "--no-replay",
@@ -99,7 +99,7 @@ export function replCommands(ctx: Ctx): Command[] {
     new Command("await")
       .description("Wait again for the command that an exec (or await) left Running, and record it")
       .option("--timeout <seconds>", "wait at most this long, then answer Running again", positiveNumber, 600)
-      .option("--preview <n>", "characters in stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .addOption(previewOption("stdout_preview/stderr_preview"))
       .action(async (o, c) => {
         const { openRepl, awaitStep } = await repl();
         const env = await openRepl(ctx, globals(c), "await");

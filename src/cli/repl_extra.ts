@@ -6,7 +6,7 @@ import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
 import { consolidateCommand } from "./repl_consolidate.ts";
-import { nonNegativeInt, positiveNumber } from "./parse.ts";
+import { positiveNumber, previewOption } from "./parse.ts";
 
 function stepNumber(value: string): number {
   const n = Number(value);
@@ -50,7 +50,7 @@ export function replGroupCommand(ctx: Ctx): Command {
       .option("--skip-failed", "go on with the next steps when a replayed step fails (default: stop)")
       .option("--dry-run", "print the plan (what runs, what is skipped and why, recorded times); run nothing")
       .option("--timeout <seconds>", "wait at most this long for each step", positiveNumber, 600)
-      .option("--preview <n>", "characters in each step's stdout_preview/stderr_preview", nonNegativeInt, 200)
+      .addOption(previewOption("each step's stdout_preview/stderr_preview"))
       .action(async (o, c) => {
         if (o.from !== undefined && o.to !== undefined && o.from > o.to) {
           throw new DbxrError("InvalidArgument", `--from ${o.from} is after --to ${o.to}.`, {

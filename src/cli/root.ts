@@ -14,6 +14,7 @@ import { completionCommand } from "./completion.ts";
 import { configCommands } from "./config.ts";
 import { jobCommands } from "./job.ts";
 import { llmCommands } from "./llm.ts";
+import { mcpCommand } from "./mcp.ts";
 import { replCommands } from "./repl.ts";
 import { replGroupCommand } from "./repl_extra.ts";
 import { skillCommands } from "./skill.ts";
@@ -80,6 +81,7 @@ export function buildProgram(ctx: Ctx): Command {
   program.addCommand(doctorCommand(ctx));
   program.addCommand(skillCommands(ctx));
   program.addCommand(completionCommand(ctx));
+  program.addCommand(mcpCommand(ctx));
 
   configureRecursively(program, ctx);
   return program as unknown as Command;

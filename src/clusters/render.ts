@@ -51,8 +51,6 @@ export function nodeTypeJson(n: NodeType) {
   };
 }
 
-export { table } from "../table.ts";
-
 export const clusterListText = (cs: ClusterSummary[], style?: Style) =>
   table(
     ["CLUSTER ID", "NAME", "STATE", "SOURCE", "SPARK VERSION"],

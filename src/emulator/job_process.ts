@@ -31,7 +31,19 @@ export interface TaskProcessOptions {
   env?: Record<string, string>;
   /** Interpreter; default env DBXR_EMULATOR_PYTHON, else "python3". */
   python?: string;
+  /** A venv's python to run the task with (serverless environments); started through `python` (EXEC_VENV). */
+  venvPython?: string;
 }
+
+/**
+ * `python3 -c EXEC_VENV <venv>/bin/python ARGS…` becomes `<venv>/bin/python ARGS…` (same pid, same pipes)
+ * with the venv activated (VIRTUAL_ENV, its bin first on PATH). The emulator may start only python3
+ * (scripts/emulator_permission_flags.txt: --allow-run=python3, resolved on the child's PATH), and a venv's
+ * python is another path, so python3 itself hands over to it.
+ */
+export const EXEC_VENV = "import os, sys; bin = os.path.dirname(sys.argv[1]); " +
+  "os.environ['VIRTUAL_ENV'] = os.path.dirname(bin); " +
+  "os.environ['PATH'] = bin + os.pathsep + os.environ.get('PATH', ''); os.execv(sys.argv[1], sys.argv[1:])";
 
 export type Outcome = "success" | "exception" | "exit" | "interrupted" | "crashed";
 
@@ -115,8 +127,10 @@ class RunnerProcess implements TaskProcess {
   async #run(): Promise<TaskResult> {
     const python = this.options.python ?? envOr("DBXR_EMULATOR_PYTHON", "python3");
     try {
+      const args = ["-u", "-c", RUNNER_SOURCE];
+      const venv = this.options.venvPython;
       this.#child = new Deno.Command(python, {
-        args: ["-u", "-c", RUNNER_SOURCE],
+        args: venv ? ["-c", EXEC_VENV, venv, ...args] : args,
         cwd: this.options.init.cwd,
         env: childEnv(this.options.env),
         clearEnv: true,

@@ -8,11 +8,13 @@
 //
 //   QUEUED ─▶ BLOCKED ─▶ PENDING ─▶ RUNNING ─▶ TERMINATING ─▶ DONE (TERMINATED / INTERNAL_ERROR / SKIPPED)
 //   (limit)   (depends_on) (cluster)  (python3)  (cleanupMs / timeScale)
+//                          (serverless: a start delay and the environment's pip install)
 
 import { join } from "node:path";
 import type { ClusterRecord } from "./cluster_model.ts";
 import { EmulatorHttpError } from "./errors.ts";
 import {
+  EXEC_VENV,
   spawnTaskProcess,
   type TaskProcess,
   type TaskProcessOptions,
@@ -22,6 +24,7 @@ import type { SubmitSpec, TaskSpec } from "./job_submit.ts";
 import { createRng, type Rng } from "./random.ts";
 import type { EmulatorState, Principal } from "./state.ts";
 import { parentOf } from "./workspace_store.ts";
+import { childEnv, envOr } from "./child_env.ts";
 
 export type Phase = "QUEUED" | "BLOCKED" | "PENDING" | "RUNNING" | "TERMINATING" | "DONE";
 export type ResultState =
@@ -82,6 +85,12 @@ export interface TaskRun {
   crash?: string;
   token?: string;
   killTimer?: ReturnType<typeof setTimeout>;
+  /** Serverless: when the compute is there (emulator clock). */
+  computeReadyAt?: number;
+  /** Serverless: the task's environment once prepared: its python3, or why pip failed. */
+  env?: { python?: string; venv?: string } | { failure: string };
+  /** Serverless: the pip (or venv) process that prepares the environment. */
+  setupProc?: Deno.ChildProcess;
 }
 
 export interface JobRun {
@@ -106,6 +115,8 @@ export const DEFAULT_RUN_LIMIT = 1000;
 export const DEFAULT_LOGS_LIMIT = 5 * 1024 * 1024;
 /** Nominal TERMINATING time of a task (divided by timeScale). */
 export const CLEANUP_MS = 1000;
+/** Nominal time a serverless task waits for its compute (divided by timeScale); ours, not measured. */
+export const SERVERLESS_START_MS = 10_000;
 /** Real time between the SIGINT of a cancel and the SIGKILL of a script that ignores it. */
 export const CANCEL_GRACE_MS = 2000;
 /** What the driver reports when its Python process died (os._exit, a signal). */
@@ -165,6 +176,8 @@ const ALIVE = new Set(["RUNNING", "RESIZING"]);
 export class RunStore {
   runLimit = DEFAULT_RUN_LIMIT;
   logsLimit = DEFAULT_LOGS_LIMIT;
+  /** The workspace's serverless compute switch (the control API's); a serverless submit is refused when off. */
+  serverlessEnabled = true;
   #runs = new Map<number, JobRun>();
   #tasks = new Map<number, TaskRun>();
   #tokens = new Map<string, number>();
@@ -399,7 +412,7 @@ export class RunStore {
   /** Whether the task's compute is up: "ready", "wait", or the ending of a setup failure. */
   #cluster(task: TaskRun): "ready" | "wait" | Ending {
     const compute = task.spec.compute;
-    if (compute.kind === "serverless") return "ready";
+    if (compute.kind === "serverless") return this.#serverless(task);
     if (compute.kind === "new" && task.clusterId === undefined) {
       try {
         const rec = this.state.clusters.create(
@@ -450,6 +463,71 @@ export class RunStore {
       default:
         return setupFailed("CLUSTER_ERROR", `Cluster ${id} is in unexpected state ${rec.state}.`);
     }
+  }
+
+  /**
+   * No cluster: the compute comes after a short start delay, and meanwhile the environment's dependencies
+   * are pip-installed into a venv of the task's own that sees the system's packages (so what python3
+   * already has installs offline, and anything else fails the way pip fails without a network).
+   */
+  #serverless(task: TaskRun): "ready" | "wait" | Ending {
+    const now = this.state.now();
+    if (task.computeReadyAt === undefined) {
+      task.computeReadyAt = now + SERVERLESS_START_MS / this.state.settings.timeScale;
+      const compute = task.spec.compute as Extract<TaskSpec["compute"], { kind: "serverless" }>;
+      if (compute.dependencies.length === 0) task.env = {};
+      else this.#track(this.#prepareEnv(task, compute.dependencies));
+    }
+    if (now < task.computeReadyAt || task.env === undefined) return "wait";
+    if ("failure" in task.env) {
+      task.execEnd = now;
+      task.output = { logs: "", logsTruncated: false, error: task.env.failure };
+      return setupFailed("LIBRARY_INSTALLATION_ERROR", task.env.failure);
+    }
+    return "ready";
+  }
+
+  async #prepareEnv(task: TaskRun, dependencies: string[]): Promise<void> {
+    const python = envOr("DBXR_EMULATOR_PYTHON", "python3");
+    const run = (cmd: string, args: string[]) => {
+      const proc = new Deno.Command(cmd, {
+        args,
+        env: childEnv({ PIP_NO_INPUT: "1", PIP_DISABLE_PIP_VERSION_CHECK: "1" }),
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      task.setupProc = proc;
+      return proc.output().finally(() => task.setupProc = undefined);
+    };
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    try {
+      const dir = await (task.run.mount ??= this.#mount(task.run));
+      const venv = join(dir, `env-${task.runId}`);
+      // Without its own pip: the system's pip (a system site package) installs into the venv just the same.
+      const made = await run(python, ["-m", "venv", "--system-site-packages", "--without-pip", venv]);
+      if (!made.success) throw new Error(`python3 -m venv failed: ${decode(made.stderr).trim()}`);
+      const venvPython = join(venv, "bin", "python");
+      if (this.#closed || task.phase === "DONE") return;
+      const pip = await run(python, [
+        "-c",
+        EXEC_VENV,
+        venvPython,
+        "-m",
+        "pip",
+        "install",
+        "--retries",
+        "1",
+        ...dependencies,
+      ]);
+      task.env = pip.success
+        ? { python: venvPython, venv }
+        : { failure: libraryFailure(dependencies, decode(pip.stdout) + decode(pip.stderr)) };
+    } catch (e) {
+      task.env = { failure: libraryFailure(dependencies, e instanceof Error ? e.message : String(e)) };
+    }
+    this.tick();
   }
 
   #clusterLost(task: TaskRun): Ending | undefined {
@@ -521,7 +599,9 @@ export class RunStore {
       }
       const apiUrl = this.state.baseUrl ?? run.origin;
       task.token = this.state.credentials.issueContextToken(run.creator, `job-run-${task.runId}`);
+      const env = task.env && !("failure" in task.env) ? task.env : undefined;
       const proc = this.spawn({
+        ...(env?.python ? { venvPython: env.python } : {}),
         init: {
           pythonFile: `/Workspace${wsPath}`,
           parameters: task.spec.parameters,
@@ -533,7 +613,10 @@ export class RunStore {
           sparkConf: sparkConf(task, cluster),
         },
         logsLimit: this.logsLimit,
-        env: { ...sparkEnvVars(cluster), DATABRICKS_RUNTIME_VERSION: runtimeVersion(task, cluster) },
+        env: {
+          ...sparkEnvVars(cluster),
+          DATABRICKS_RUNTIME_VERSION: runtimeVersion(task, cluster),
+        },
       });
       task.proc = proc;
       task.starting = false;
@@ -603,6 +686,9 @@ export class RunStore {
   }
 
   #finish(task: TaskRun, end: Ending, now: number): void {
+    try {
+      task.setupProc?.kill("SIGKILL"); // a cancelled serverless task stops installing
+    } catch { /* already gone */ }
     task.phase = "DONE";
     task.ending = end;
     task.endTime = now;
@@ -638,6 +724,7 @@ export class RunStore {
         if (t.phase === "TERMINATING" && t.terminatingUntil !== undefined) {
           next = Math.min(next, t.terminatingUntil);
         }
+        if (t.phase === "PENDING" && t.computeReadyAt !== undefined) next = Math.min(next, t.computeReadyAt);
         if (t.phase === "PENDING" && t.clusterId !== undefined) {
           const at = this.state.clusters.find(t.clusterId)?.next?.at;
           if (at !== undefined) next = Math.min(next, at);
@@ -680,6 +767,9 @@ export class RunStore {
     for (const t of this.#tasks.values()) {
       clearTimeout(t.killTimer);
       t.proc?.kill();
+      try {
+        t.setupProc?.kill("SIGKILL");
+      } catch { /* already gone */ }
     }
   }
 
@@ -700,6 +790,7 @@ export class RunStore {
     this.#tokens.clear();
     this.runLimit = DEFAULT_RUN_LIMIT;
     this.logsLimit = DEFAULT_LOGS_LIMIT;
+    this.serverlessEnabled = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     // The old runs' directories go once their processes are reaped; new runs get a fresh root.
@@ -708,6 +799,20 @@ export class RunStore {
     const previous = Promise.all([...this.#pending]);
     if (root) this.#track(previous.then(() => root).then((dir) => Deno.remove(dir, { recursive: true })));
   }
+}
+
+/**
+ * The state message of a dependency pip could not install, in the words a cluster library failure is
+ * reported with (docs/databricks-behaviour.md §4.5): the requirement pip named, then pip's ERROR lines.
+ */
+export function libraryFailure(dependencies: string[], output: string): string {
+  const named = /No matching distribution found for (\S+)/.exec(output)?.[1] ??
+    /Could not find a version that satisfies the requirement (\S+)/.exec(output)?.[1];
+  const errors = output.split("\n").map((l) => l.trimEnd()).filter((l) => /^ERROR:/.test(l));
+  const detail = (errors.length ? errors : output.trim().split("\n").slice(-5)).join("\n");
+  const pkg = named ?? dependencies.join(", ");
+  return `Library installation failed for library due to user error for pypi {\n  package: "${pkg}"\n}\n` +
+    ` Error messages:\n${detail}`;
 }
 
 function preparingFailed(e: unknown): string {

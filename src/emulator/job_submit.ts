@@ -10,7 +10,15 @@ import { canonicalPath } from "./workspace_store.ts";
 export type Compute =
   | { kind: "existing"; clusterId: string }
   | { kind: "new"; spec: Record<string, unknown> }
-  | { kind: "serverless"; environmentKey: string; environmentVersion: string };
+  | { kind: "serverless"; environmentKey: string; environmentVersion: string; dependencies: string[] };
+
+/** One entry of the submit body's `environments` (a JobEnvironment), as the task uses it. */
+export interface EnvironmentSpec {
+  /** `environment_version`, or the deprecated `client`. */
+  version: string;
+  /** pip requirement lines, installed into the task's environment before the script runs. */
+  dependencies: string[];
+}
 
 export type PythonFile =
   | { kind: "workspace"; given: string; /** canonical, without /Workspace */ path: string }
@@ -34,6 +42,8 @@ export interface SubmitSpec {
   timeoutSeconds: number;
   queueEnabled: boolean;
   tasks: TaskSpec[];
+  /** `environments` as given (the emulator's control API shows them; runs/get does not echo them). */
+  environments: Obj[];
 }
 
 /** Task types the Jobs API knows; the emulator runs spark_python_task only. */
@@ -72,6 +82,14 @@ export const serverlessEnvironmentRequired = (taskKey: string) =>
       "https://docs.databricks.com",
   );
 
+/**
+ * A serverless task in a workspace where serverless compute is switched off (the control API's switch). The
+ * text is the one seen for a serverless SQL warehouse in such a workspace; the Jobs service's own words are
+ * not known (docs/databricks-behaviour.md §4.5).
+ */
+export const serverlessDisabled = () =>
+  invalidParameter("Serverless compute is not enabled for this workspace.");
+
 export function parseSubmit(body: Obj, clusters: ClusterStore): SubmitSpec {
   const legacy = body.spark_python_task !== undefined || OTHER_TASK_TYPES.some((t) => body[t] !== undefined);
   let rawTasks: unknown[];
@@ -86,7 +104,7 @@ export function parseSubmit(body: Obj, clusters: ClusterStore): SubmitSpec {
     }
     rawTasks = body.tasks;
   }
-  const environments = environmentVersions(body.environments);
+  const environments = environmentSpecs(body.environments);
   const gitSource = isObj(body.git_source);
   const tasks = rawTasks.map((t, i) => parseTask(t, i, { legacy, environments, gitSource, clusters }));
   checkGraph(tasks);
@@ -113,6 +131,7 @@ export function parseSubmit(body: Obj, clusters: ClusterStore): SubmitSpec {
     timeoutSeconds: seconds(body.timeout_seconds, "timeout_seconds"),
     queueEnabled,
     tasks,
+    environments: Array.isArray(body.environments) ? structuredClone(body.environments as Obj[]) : [],
   };
 }
 
@@ -131,24 +150,37 @@ function legacyTask(body: Obj): Obj {
   return task;
 }
 
-function environmentVersions(raw: unknown): Map<string, string> {
-  const out = new Map<string, string>();
+function environmentSpecs(raw: unknown): Map<string, EnvironmentSpec> {
+  const out = new Map<string, EnvironmentSpec>();
   if (raw === undefined) return out;
   if (!Array.isArray(raw)) throw invalidParameter("environments must be a list");
   for (const env of raw) {
     if (!isObj(env) || typeof env.environment_key !== "string" || env.environment_key === "") {
       throw invalidParameter("Missing required field: environments.environment_key");
     }
+    if (out.has(env.environment_key)) {
+      // The SDK: "The key of an environment. It has to be unique within a job." The text is ours.
+      throw invalidParameter(`Environment key ${env.environment_key} is used by more than one environment.`);
+    }
     const spec = isObj(env.spec) ? env.spec : {};
+    const deps = spec.dependencies ?? [];
+    if (!Array.isArray(deps) || deps.some((d) => typeof d !== "string" || d.trim() === "")) {
+      throw invalidParameter(
+        `environments.spec.dependencies of ${env.environment_key} must be a list of pip requirement strings`,
+      );
+    }
     // `client` is the deprecated name of environment_version.
-    out.set(env.environment_key, String(spec.environment_version ?? spec.client ?? "1"));
+    out.set(env.environment_key, {
+      version: String(spec.environment_version ?? spec.client ?? "1"),
+      dependencies: (deps as string[]).map((d) => d.trim()),
+    });
   }
   return out;
 }
 
 interface TaskContext {
   legacy: boolean;
-  environments: Map<string, string>;
+  environments: Map<string, EnvironmentSpec>;
   gitSource: boolean;
   clusters: ClusterStore;
 }
@@ -260,13 +292,18 @@ function parseCompute(raw: Obj, key: string, ctx: TaskContext): Compute {
   if (ctx.legacy) throw invalidParameter("Either new_cluster or existing_cluster_id must be specified.");
   const envKey = raw.environment_key;
   if (typeof envKey !== "string" || envKey === "") throw serverlessEnvironmentRequired(key);
-  const version = ctx.environments.get(envKey);
-  if (version === undefined) {
+  const env = ctx.environments.get(envKey);
+  if (env === undefined) {
     throw invalidParameter(
       `Task ${key} refers to environment_key ${envKey}, which environments does not define.`,
     );
   }
-  return { kind: "serverless", environmentKey: envKey, environmentVersion: version };
+  return {
+    kind: "serverless",
+    environmentKey: envKey,
+    environmentVersion: env.version,
+    dependencies: env.dependencies,
+  };
 }
 
 function dependsOn(raw: unknown, key: string): string[] {

@@ -7,7 +7,7 @@ import { controlBody, ControlError } from "./control.ts";
 import { apiError, invalidParameter } from "./errors.ts";
 import { type EmuRequest, jsonResponse, ok } from "./http.ts";
 import { type JobRun, RunStore, type TaskRun } from "./job_runs.ts";
-import { parseSubmit } from "./job_submit.ts";
+import { parseSubmit, serverlessDisabled } from "./job_submit.ts";
 import { outputJson, runJson, runState, taskRunJson, taskState, type ViewContext } from "./job_views.ts";
 import type { Router } from "./router.ts";
 import type { EmulatorModule, EmulatorState } from "./state.ts";
@@ -18,6 +18,10 @@ export interface JobTaskInfo {
   phase: string;
   state: Record<string, unknown>;
   cluster_id: string | null;
+  /** Serverless tasks: the environment they use, else null. */
+  environment_key: string | null;
+  /** Serverless tasks with dependencies: the venv they were installed into, else null. */
+  venv: string | null;
   pid: number | null;
   cwd: string | null;
   python_file: string;
@@ -31,10 +35,13 @@ export interface JobRunInfo {
   run_name: string;
   state: Record<string, unknown>;
   submitted_at: number;
+  /** The submit body's `environments`, as given (runs/get does not echo them). */
+  environments: Record<string, unknown>[];
   tasks: JobTaskInfo[];
 }
 
 export interface JobsSnapshot {
+  serverless_enabled: boolean;
   run_limit: number;
   logs_limit_bytes: number;
   runs: JobRunInfo[];
@@ -48,6 +55,8 @@ export interface JobsControl {
   setJobRunLimit(limit: number): void;
   /** Bytes of `logs` kept per task run, the last ones (Databricks: 5 MB). */
   setJobLogsLimit(bytes: number): void;
+  /** Serverless compute for jobs on or off (default and reset: on); off refuses serverless submits. */
+  setServerless(enabled: boolean): void;
 }
 
 const VERSIONS = ["2.2", "2.1", "2.0"];
@@ -97,6 +106,8 @@ export function jobsModule(
     phase: t.phase,
     state: taskState(t).state,
     cluster_id: t.clusterId ?? null,
+    environment_key: t.spec.compute.kind === "serverless" ? t.spec.compute.environmentKey : null,
+    venv: t.env && "venv" in t.env ? t.env.venv ?? null : null,
     pid: t.proc?.pid ?? t.pid ?? null,
     cwd: t.cwd ?? null,
     python_file: t.spec.pythonFile.given,
@@ -108,6 +119,7 @@ export function jobsModule(
     run_name: r.spec.runName,
     state: runState(r).state,
     submitted_at: r.submittedAt,
+    environments: r.spec.environments,
     tasks: r.tasks.map(taskInfo),
   });
 
@@ -115,6 +127,7 @@ export function jobsModule(
     jobRuns() {
       store.tick();
       return {
+        serverless_enabled: store.serverlessEnabled,
         run_limit: store.runLimit,
         logs_limit_bytes: store.logsLimit,
         runs: store.runs().map(runInfo),
@@ -133,10 +146,17 @@ export function jobsModule(
       }
       store.logsLimit = bytes;
     },
+    setServerless(enabled) {
+      if (typeof enabled !== "boolean") throw new ControlError(400, "enabled must be true or false");
+      store.serverlessEnabled = enabled;
+    },
   };
 
   function submit(req: EmuRequest): Response {
     const spec = parseSubmit(req.json(), state.clusters);
+    if (!store.serverlessEnabled && spec.tasks.some((t) => t.compute.kind === "serverless")) {
+      throw serverlessDisabled();
+    }
     const run = store.submit(spec, req.principal ?? state.credentials.user, req.url.origin);
     return ok({ run_id: run.runId });
   }
@@ -272,6 +292,11 @@ export function jobsModule(
         control.setJobRunLimit(controlBody(req).limit as number);
         return json({ limit: store.runLimit });
       });
+      router.post("/__emulator/serverless", (req) => {
+        control.setServerless(controlBody(req).enabled as boolean);
+        return json({ enabled: store.serverlessEnabled });
+      });
+      router.get("/__emulator/serverless", () => json({ enabled: store.serverlessEnabled }));
       router.post("/__emulator/jobs/logs-limit", (req) => {
         control.setJobLogsLimit(controlBody(req).bytes as number);
         return json({ bytes: store.logsLimit });

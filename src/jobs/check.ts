@@ -3,7 +3,7 @@
 
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
-import { type ClusterSpec, parseClusterSpec } from "./cluster_spec.ts";
+import { type ClusterSpec, packageName, parseClusterSpec } from "./cluster_spec.ts";
 import { type PreflightReport, runPreflight } from "./preflight.ts";
 
 export type { Finding, PreflightReport } from "./preflight.ts";
@@ -17,6 +17,10 @@ export interface CheckOptions {
   strict?: boolean;
   /** "16.4", "16.4 LTS ML" or a spark_version key. */
   runtime?: string;
+  /** The job runs on serverless compute (no cluster). */
+  serverless?: boolean;
+  /** pip requirements of the serverless environment (--dependency): installed packages for the rules. */
+  dependencies?: string[];
   /** job run's --include trees with their module names (see PreflightInput.uploaded). */
   uploaded?: Array<{ include: string; modules: string[] }>;
 }
@@ -37,12 +41,20 @@ export async function checkFiles(
   } else if (opts.clusterSpec) {
     spec = parseClusterSpec("(cluster spec)", JSON.stringify(opts.clusterSpec, null, 2));
   }
+  if (opts.dependencies?.length) {
+    if (spec) spec.libraries = [...new Set([...spec.libraries, ...opts.dependencies.map(packageName)])];
+    else {
+      const environments = [{ environment_key: "default", spec: { dependencies: opts.dependencies } }];
+      spec = parseClusterSpec("(environment)", JSON.stringify({ environments }, null, 2));
+    }
+  }
   return runPreflight({
     files,
     ...(spec ? { clusterSpec: spec } : {}),
     uc: opts.uc,
     strict: opts.strict,
     runtime: opts.runtime || undefined,
+    serverless: opts.serverless,
     ...(opts.uploaded ? { uploaded: opts.uploaded } : {}),
   });
 }

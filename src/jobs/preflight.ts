@@ -20,6 +20,7 @@ import { codeTokens, isWorkspacePath, nameUsages } from "./pycalls.ts";
 import type { Token } from "./pytokens.ts";
 import { compareTimes, enclosingDef, execTime, outermostDef } from "./pyblocks.ts";
 import { shellQuote } from "../shell.ts";
+import { CLUSTER_ONLY_RULES, SERVERLESS_RULES, serverlessFinding } from "./preflight_serverless.ts";
 
 export type Severity = "error" | "warning" | "info";
 
@@ -44,7 +45,9 @@ export type RuleId =
   | "runtime-15-4-pydantic"
   | "langchain-schema"
   | "databricks-agents-deps"
-  | "uc-three-part-name";
+  | "uc-three-part-name"
+  | "serverless-cluster-spec"
+  | "serverless-unity-catalog";
 
 export interface Finding {
   rule: RuleId;
@@ -620,6 +623,8 @@ export interface PreflightInput {
   strict?: boolean;
   /** "16.4", "16.4 LTS ML" or a spark_version key; beats the cluster spec's version. */
   runtime?: string;
+  /** The job runs on serverless compute: no cluster rules, the serverless ones (preflight_serverless.ts). */
+  serverless?: boolean;
   /**
    * The trees that `job run --include` uploads to /Workspace beside the script: their top-level module
    * names, so that the script's imports of them are known to fail (without --wrap or a local copy).
@@ -643,7 +648,11 @@ const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2
 
 export function runPreflight(input: PreflightInput): PreflightReport {
   const facts = gatherFacts(input);
-  const findings = RULES.flatMap((r) => r.check(facts).map((d) => toFinding(r, d, facts.entry)));
+  const rules = facts.serverless
+    ? [...RULES.filter((r) => !CLUSTER_ONLY_RULES.has(r.id)), ...SERVERLESS_RULES]
+    : RULES;
+  const findings = rules.flatMap((r) => r.check(facts).map((d) => toFinding(r, d, facts.entry)))
+    .map((f) => facts.serverless ? serverlessFinding(f, facts.entry) : f);
   const order = new Map(input.files.map((f, i) => [f.path, i]));
   findings.sort((a, b) =>
     (order.get(a.file) ?? order.size) - (order.get(b.file) ?? order.size) ||
@@ -671,7 +680,7 @@ export function runPreflight(input: PreflightInput): PreflightReport {
 }
 
 export function ruleById(id: RuleId): Rule {
-  return RULES.find((r) => r.id === id)!;
+  return [...RULES, ...SERVERLESS_RULES].find((r) => r.id === id)!;
 }
 
 function toFinding(rule: Rule, d: Draft, entry: string): Finding {

@@ -93,6 +93,8 @@ export interface Facts {
   runtimeFlag?: string;
   /** --uc was given. */
   ucFlag: boolean;
+  /** The job runs on serverless compute (--serverless): no cluster. */
+  serverless?: boolean;
   /** Trees job run uploads to /Workspace (--include), with their top-level module names. */
   uploaded: Array<{ include: string; modules: string[] }>;
 }
@@ -102,6 +104,7 @@ export interface FactsInput {
   clusterSpec?: ClusterSpec;
   uc?: boolean;
   runtime?: string;
+  serverless?: boolean;
   uploaded?: Array<{ include: string; modules: string[] }>;
 }
 
@@ -133,6 +136,7 @@ export function gatherFacts(input: FactsInput): Facts {
     uploaded: input.uploaded ?? [],
   };
   if (input.clusterSpec) facts.spec = input.clusterSpec;
+  if (input.serverless) facts.serverless = true;
   if (runtime) {
     facts.runtime = runtime;
     facts.runtimeSource = fromFlag ? "--runtime" : "cluster spec";

@@ -26,6 +26,14 @@ import { checkFiles, type Finding, type PreflightReport } from "./check.ts";
 import { checkSparkVersionListed, onlineFinding, ucUseText } from "./preflight.ts";
 import { shellQuote } from "../shell.ts";
 import JOB_WRAP_SOURCE from "../assets/job_wrap_py.ts";
+import {
+  checkServerlessFlags,
+  dependencySpecs,
+  environmentVersion,
+  jobEnvironment,
+  serverlessRefusal,
+  serverlessTask,
+} from "./serverless.ts";
 
 export interface RunOptions {
   file: string;
@@ -45,6 +53,10 @@ export interface RunOptions {
   ensureSchema: boolean;
   env: string[];
   libraries: string[];
+  /** Serverless compute: no cluster, a job environment with these pip requirements (and --libraries). */
+  serverless?: boolean;
+  dependencies?: string[];
+  environmentVersion?: string;
   runName?: string;
   timeoutSeconds: number;
   projectDir: string;
@@ -91,10 +103,29 @@ export async function runJob(
   if (source === undefined) {
     throw new DbxrError("FileNotFound", `Script not found: ${o.file}`, { hint: `ls ${o.file}` });
   }
+  // Serverless: no cluster at all, a job environment instead (its dependencies are pip requirements).
+  const serverless = Boolean(o.serverless);
+  if (serverless) checkServerlessFlags(o.file, o);
+  else if (o.dependencies?.length || o.environmentVersion !== undefined) {
+    throw new DbxrError(
+      "InvalidArgument",
+      "--dependency and --environment-version shape a serverless environment; they need --serverless " +
+        "(on a cluster, --libraries installs PyPI packages)",
+      { hint: `dbxr job run ${o.file} --serverless --dependency SPEC` },
+    );
+  }
+  const environment = serverless
+    ? jobEnvironment(
+      dependencySpecs(o.dependencies ?? [], o.libraries),
+      environmentVersion(o.environmentVersion),
+    )
+    : undefined;
   const clusterSpecOverride = o.clusterSpecFile ? await readJson(ctx, o.clusterSpecFile) : undefined;
 
   // Compute: an existing cluster, or a new one from a template (plus --cluster-spec), or a pool.
-  const existing = o.newCluster || o.instancePool ? undefined : o.clusterId ?? conn.config.cluster_id;
+  const existing = serverless || o.newCluster || o.instancePool
+    ? undefined
+    : o.clusterId ?? conn.config.cluster_id;
   if (existing && o.env.length) {
     throw new DbxrError("InvalidArgument", "--env sets a new cluster's environment; it needs --new-cluster", {
       hint: `dbxr job run ${o.file} --new-cluster --env ${o.env[0]}`,
@@ -103,7 +134,7 @@ export async function runJob(
   let newCluster: Record<string, unknown> | undefined;
   let sparkVersion: string | undefined;
   let existingAccessMode: string | undefined;
-  if (!existing) {
+  if (!existing && !serverless) {
     const built = buildClusterSpec({
       template: o.template,
       override: clusterSpecOverride,
@@ -113,7 +144,7 @@ export async function runJob(
     for (const w of built.warnings) ctx.out.warn(w);
     newCluster = built.spec;
     sparkVersion = String(newCluster.spark_version ?? "");
-  } else {
+  } else if (existing) {
     const c = await getClusterOrThrow(client, existing);
     sparkVersion = c.spark_version;
     existingAccessMode = c.data_security_mode;
@@ -133,11 +164,13 @@ export async function runJob(
     modules: await treeModules(resolve(d), rel(resolve(d))),
   })));
   const preflight: PreflightReport = await checkFiles(ctx, [local, ...included], {
-    clusterSpec: {
-      ...(newCluster ?? clusterSpecOverride ?? {}),
-      ...(o.libraries.length ? { libraries: o.libraries.map((p) => ({ pypi: { package: p } })) } : {}),
-    },
-    runtime: sparkVersion,
+    ...(environment ? { serverless: true, dependencies: environment.spec.dependencies ?? [] } : {
+      clusterSpec: {
+        ...(newCluster ?? clusterSpecOverride ?? {}),
+        ...(o.libraries.length ? { libraries: o.libraries.map((p) => ({ pypi: { package: p } })) } : {}),
+      },
+      runtime: sparkVersion,
+    }),
     uploaded: uploadedTrees,
   });
   if (o.wrap) {
@@ -262,7 +295,7 @@ export async function runJob(
   }
 
   // 4. Submit: one task, idempotency token so that a retried submit never starts two runs.
-  const task: SubmitTask = {
+  const task: SubmitTask = environment ? serverlessTask(pythonFile, parameters) : {
     task_key: "main",
     spark_python_task: { python_file: pythonFile, parameters, source: "WORKSPACE" },
     ...(existing ? { existing_cluster_id: existing } : { new_cluster: withEnv(newCluster!, o.env) }),
@@ -270,12 +303,18 @@ export async function runJob(
   };
   // Detached from Ctrl-C: a run that the server created must get its id back, so that an interrupt
   // cancels it (the watch below sees the aborted signal at once) instead of leaving it running unseen.
-  const runId = await jobs.submit(client, {
-    run_name: runName,
-    idempotency_token: crypto.randomUUID(),
-    tasks: [task],
-    ...(o.timeoutSeconds ? { timeout_seconds: o.timeoutSeconds } : {}),
-  }, { detached: true });
+  let runId: number;
+  try {
+    runId = await jobs.submit(client, {
+      run_name: runName,
+      idempotency_token: crypto.randomUUID(),
+      tasks: [task],
+      ...(environment ? { environments: [environment] } : {}),
+      ...(o.timeoutSeconds ? { timeout_seconds: o.timeoutSeconds } : {}),
+    }, { detached: true });
+  } catch (e) {
+    throw (environment && serverlessRefusal(e, o.file)) || e;
+  }
   const submitted = await jobs.get(client, runId, { detached: true });
   ctx.out.info(`run ${runId} submitted: ${submitted.run_page_url ?? ""}`);
   const base = {
@@ -285,6 +324,7 @@ export async function runJob(
     uploaded: uploaded.uploaded,
     skipped: uploaded.skipped,
     warnings: letThrough,
+    ...(environment ? { compute: "serverless", environment } : {}),
   };
   if (!o.wait && !ctx.signal.aborted) return { report: { status: "submitted", ...base }, exitCode: 0 };
   const localModules = o.include.map((d) => basename(resolve(d)));

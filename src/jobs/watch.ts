@@ -10,6 +10,7 @@ import { poll, slowSchedule } from "../poll.ts";
 import { writeFileKeepingOthers } from "../session/atomic.ts";
 import { stripAnsi, tailPreview } from "../session/outputs.ts";
 import { diagnose, type Diagnosis } from "./diagnose.ts";
+import { isServerlessRun, serverlessDiagnoses } from "./serverless.ts";
 import { runState } from "../table.ts";
 
 /** One line that says where a run is: `RUNNING (task main: RUNNING)`, with the state message. */
@@ -163,7 +164,7 @@ export function diagnoseRun(
   // Without the local file name (job diagnose), name the script that the task ran.
   const ranFile = run.tasks?.[0]?.spark_python_task?.python_file?.split("/").pop();
   const file = extra.file ?? ranFile;
-  return diagnose({
+  const found = diagnose({
     runId: run.run_id,
     ...(file ? { file } : {}),
     ...(extra.localModules ? { localModules: extra.localModules } : {}),
@@ -185,6 +186,7 @@ export function diagnoseRun(
       };
     }),
   });
+  return isServerlessRun(run.tasks) ? serverlessDiagnoses(found) : found;
 }
 
 /**

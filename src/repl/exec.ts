@@ -85,6 +85,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
     if (c.kind === "pending") {
       // A command from an earlier call: finalise it if it has ended, else this exec must wait.
       const s = await statusOrEviction(env, session, c.command_id, (r) => evicted = r);
+      if (s && "transient" in s) throw s.transient; // cannot tell whether the earlier command has ended
       if (s && commands.TERMINAL_COMMAND_STATES.has(s.status)) {
         await finalize(env, c.active, s, o.previewChars);
         session = await env.loadSession();
@@ -273,7 +274,13 @@ async function waitAndFinalize(
   const startedAt = parseIso(active.started_at) ?? ctx.now();
   let last: CommandStatusResponse | undefined;
   let evicted: ExecResult | undefined;
-  let failedPolls = 0;
+  // Status polls that fail transiently (a 500, a dropped connection) do not end the wait: the command
+  // runs on regardless. Only when they have failed for POLL_FAILURE_BUDGET_MS in a row does the wait stop,
+  // as Running: the step stays active and `dbxr await` picks it up.
+  let failingSince: number | undefined;
+  let failures = 0;
+  let lastFailure: DbxrError | undefined;
+  let gaveUp = false;
   const progress = ctx.out.wait(filesOf(active, active.language).cmd_id);
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
@@ -282,17 +289,20 @@ async function waitAndFinalize(
         // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
         throw replacedError(env, active);
       }
-      let s: CommandStatusResponse | undefined;
-      try {
-        s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
-      } catch (e) {
-        // A poll is harmless to repeat: a transient failure (beyond the client's own retries) costs a
-        // poll, not the wait; only several in a row abandon it (answered as Running below).
-        if (!isTransientPollError(e) || ++failedPolls >= MAX_FAILED_POLLS) throw e;
-        return { done: false, progress: "status poll failed, polling again" };
-      }
-      failedPolls = 0;
+      const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
+      if ("transient" in s) {
+        failures++;
+        lastFailure = s.transient;
+        failingSince ??= ctx.now();
+        if (ctx.now() - failingSince >= POLL_FAILURE_BUDGET_MS) {
+          gaveUp = true;
+          return { done: true, value: undefined as unknown as CommandStatusResponse };
+        }
+        return { done: false, progress: `status request failed (${s.transient.code}), retrying` };
+      }
+      failingSince = undefined;
+      failures = 0;
       last = s;
       return commands.TERMINAL_COMMAND_STATES.has(s.status)
         ? { done: true, value: s }
@@ -309,9 +319,14 @@ async function waitAndFinalize(
       progress.end("ContextEvicted", waited);
       return evicted;
     }
-    if (!outcome.done) {
+    if (!outcome.done || gaveUp) {
       progress.end(`Running after --timeout ${timeoutSeconds}s: dbxr await`, waited);
       const tip = runningTip(env.projectDirLabel);
+      // As the seed: the client-side timeout that was asked for; and why the wait ended early, if it did.
+      const failing = failingSince !== undefined && lastFailure
+        ? ` The last ${failures} status request(s) failed (${lastFailure.code}: ${lastFailure.message}); ` +
+          "the command itself is not known to have failed."
+        : "";
       return {
         exitCode: EXIT_FOR.Running,
         response: {
@@ -319,8 +334,11 @@ async function waitAndFinalize(
           status: "Running",
           command_id: commandId,
           elapsed_seconds: elapsedSeconds(startedAt, ctx.now()),
-          // As the seed: the client-side timeout that was asked for.
-          message: `Command still running after ${timeoutSeconds}s client-side timeout.`,
+          message: gaveUp
+            ? `Stopped waiting: the API kept failing for ${
+              Math.round(POLL_FAILURE_BUDGET_MS / 1000)
+            }s.${failing}`
+            : `Command still running after ${timeoutSeconds}s client-side timeout.${failing}`,
           tip,
         },
       };
@@ -332,42 +350,10 @@ async function waitAndFinalize(
     }
     return done;
   } catch (e) {
-    if (isTransientPollError(e) && !ctx.signal.aborted) {
-      // The command was submitted and may well be running or done: never a failure of the command. It
-      // stays the active command, and `dbxr await` records it once the API answers again.
-      progress.end("Running: the status polls failed", ctx.now() - startedAt);
-      return {
-        exitCode: EXIT_FOR.Running,
-        response: {
-          cmd_id: filesOf(active, active.language).cmd_id,
-          status: "Running",
-          command_id: commandId,
-          elapsed_seconds: elapsedSeconds(startedAt, ctx.now()),
-          message: `Could not follow the command (${e.code}: ${e.message}); it may still be running. ` +
-            "It stays the active command: `dbxr await` records it once the API answers again.",
-          poll_error: {
-            error: e.code,
-            ...(e.details.http_status ? { http_status: e.details.http_status } : {}),
-          },
-          tip: runningTip(env.projectDirLabel),
-        },
-      };
-    }
     if (!(e instanceof DOMException && e.name === "AbortError") && !ctx.signal.aborted) throw e;
     // Ctrl-C / SIGTERM: cancel the remote command, give it a moment to settle, keep what it left.
     return await interrupted(env, active, commandId, last, previewChars);
   }
-}
-
-/** Status polls that may fail in a row (each after the HTTP client's own retries) before the wait is given up. */
-const MAX_FAILED_POLLS = 3;
-
-/** A failure of the API, not of the command: the network, throttling past the budget, a 5xx. */
-function isTransientPollError(e: unknown): e is DbxrError {
-  if (!isDbxrError(e)) return false;
-  if (e.code === "NetworkError" || e.code === "RateLimited") return true;
-  const status = e.details.http_status;
-  return e.code === "ApiError" && typeof status === "number" && status >= 500;
 }
 
 /** How long Ctrl-C and `cancel` wait for a cancelled command to end (docs/contract.md: about 10 s). */
@@ -460,15 +446,17 @@ export async function cancelAndSettleOutcome(
 }
 
 /**
- * The status of the session's active command, or undefined after an eviction was detected and
- * handled (the step recorded as ContextEvicted, a fresh context created; onEvicted gets the response).
+ * The status of the session's active command; undefined after an eviction was detected and handled (the
+ * step recorded as ContextEvicted, a fresh context created; onEvicted gets the response); or `transient`
+ * when the API failed in a way that says nothing about the command (a 5xx that is not ContextNotFound, a
+ * network error, throttling past the client's retries): the wait goes on.
  */
 async function statusOrEviction(
   env: ReplEnv,
   session: Session,
   commandId: string,
   onEvicted?: (r: ExecResult) => void,
-): Promise<CommandStatusResponse | undefined> {
+): Promise<CommandStatusResponse | undefined | { transient: DbxrError }> {
   try {
     return await commands.commandStatus(env.remote.client, {
       clusterId: session.cluster_id,
@@ -476,10 +464,29 @@ async function statusOrEviction(
       commandId,
     });
   } catch (e) {
-    onEvicted?.(await evictionOrRethrow(env, session.context_id, e));
-    return undefined;
+    try {
+      onEvicted?.(await evictionOrRethrow(env, session.context_id, e));
+      return undefined;
+    } catch (e2) {
+      if (isTransientFailure(e2)) return { transient: e2 };
+      throw e2;
+    }
   }
 }
+
+export function isTransientFailure(e: unknown): e is DbxrError {
+  if (!isDbxrError(e)) return false;
+  if (e.code === "NetworkError" || e.code === "RateLimited") return true;
+  const status = e.details.http_status;
+  return e.code === "ApiError" && typeof status === "number" && status >= 500 &&
+    !/ContextNotFound/i.test(e.message);
+}
+
+/**
+ * How long polls may fail in a row before the wait gives up (as `Running`, the command left to `await`):
+ * long enough for a restart of the control plane, short enough that a script learns of an outage.
+ */
+export const POLL_FAILURE_BUDGET_MS = 120_000;
 
 async function submitFailed(
   env: ReplEnv,

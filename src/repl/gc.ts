@@ -4,13 +4,14 @@
 
 import * as commands from "../api/commands.ts";
 import { connect } from "../api/connect.ts";
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import type { Ctx } from "../ctx.ts";
 import { isDbxrError } from "../errors.ts";
 import { migrate } from "../session/migrate.ts";
 import type { Session } from "../session/schema.ts";
 import { SESSION_FILE } from "../session/store.ts";
 import { isoUtc, parseIso } from "../session/time.ts";
+import { normalizeHost } from "../session/transitions.ts";
 import type { ReplFlags } from "./env.ts";
 import { readRegistry, type RegistryEntry, removeFromRegistry } from "./registry.ts";
 import { isContextGone, type Remote } from "./remote.ts";
@@ -106,16 +107,6 @@ export function lastActivity(s: Session): number | undefined {
     ...s.steps.flatMap((st) => [st.started_at, st.finished_at]),
   ].map(parseIso).filter((t): t is number => t !== undefined);
   return times.length ? Math.max(...times) : undefined;
-}
-
-function normalizeHost(h: string): string {
-  const withScheme = /^[a-z]+:\/\//i.test(h) ? h : `https://${h}`;
-  try {
-    const u = new URL(withScheme);
-    return `${u.protocol}//${u.host}`.toLowerCase();
-  } catch {
-    return withScheme.replace(/\/+$/, "").toLowerCase();
-  }
 }
 
 async function viewOf(projectDir: string): Promise<SessionView> {

@@ -2,7 +2,7 @@
 // offline: session.json is read (a seed-written one is migrated in memory only, never rewritten) and
 // output sizes the seed's tool did not record are taken from the files on disk.
 
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import type { Ctx } from "../ctx.ts";
 import { filesOf, projectPath } from "../session/files.ts";
 import type { Session, StepRecord } from "../session/schema.ts";

@@ -169,7 +169,11 @@ export async function isContextGone(r: Remote, contextId: string): Promise<boole
     if (["NetworkError", "HostNotAllowed", "AuthError", "PermissionDenied", "RateLimited"].includes(e.code)) {
       throw e;
     }
-    return typeof e.details.http_status === "number";
+    const status = e.details.http_status;
+    // A lost context answers 500 `ContextNotFound: …` (or 404); any other 5xx is the API having a bad
+    // moment, which says nothing about the context (docs/databricks-behaviour.md §2.8).
+    if (typeof status === "number" && status >= 500 && !/ContextNotFound/i.test(e.message)) throw e;
+    return typeof status === "number";
   }
 }
 

@@ -9,7 +9,7 @@ import { projectPath } from "../session/files.ts";
 import { type PlannedStep, planReplay, type ReplayPlan } from "../session/replay_plan.ts";
 import type { Session } from "../session/schema.ts";
 import { shellQuote } from "../shell.ts";
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import { openRepl, type ReplFlags, shownPath, storeFor } from "./env.ts";
 import { type ExecResult, execStep } from "./exec.ts";
 import { handleEviction } from "./eviction.ts";

@@ -231,11 +231,13 @@ export function busyError(session: Session, projectDir = ".", submitterAlive = f
     );
   }
   if (c.kind === "in-doubt") {
+    // Nothing to await: there is no command id to wait on. Only cancel clears it.
+    const cancelOnly = { cancel: tip.cancel };
     return new DbxrError(
       "SessionBusy",
       `Command ${c.files.cmd_id} was being submitted when its dbxr process stopped; it may or may not have run. ` +
         "Cancel it to clear it, then run it again if needed.",
-      { hint: tip.cancel, details, fields },
+      { hint: tip.cancel, details: { ...details, tip: cancelOnly }, fields: { ...fields, tip: cancelOnly } },
     );
   }
   const stuck = c.active.remote_status === "Cancelling"
@@ -349,7 +351,8 @@ export function bindWorkspace(session: Session, w: { host: string; auth_type?: s
   };
 }
 
-function normalizeHost(h: string): string {
+/** Scheme and host, lower-cased: how two spellings of one workspace URL compare equal. */
+export function normalizeHost(h: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(h) ? h : `https://${h}`;
   try {
     const u = new URL(withScheme);

@@ -218,6 +218,17 @@ From your machine, without a session: \`dbxr llm endpoints\`, \`dbxr llm ask --e
 \`dbxr llm batch --endpoint E --in prompts.jsonl --out answers.jsonl\` (resumable: rerun the same command after
 an interruption, answered prompts are not asked again).
 
+## Through MCP instead of a shell
+
+Where the client speaks the Model Context Protocol, register \`dbxr mcp\` (one server per project folder):
+\`{"command": "dbxr", "args": ["mcp", "--project-dir", "<dir>"]}\`. Its tools mirror the commands above and
+answer the same JSON: \`repl\` (\`action\`: create, exec, await, cancel, status, destroy, history, replay,
+consolidate), \`read_output\` (a window of a step's output or a job log; a negative \`offset\` reads the tail),
+\`job\` (check, run, status, output, diagnose, cancel), \`cluster\` (find, list, start), \`llm_ask\`. An exec that
+answers \`Running\` (exit code 8 in \`_meta\`) means: call \`repl\` with \`action: "await"\`. Error hints are written
+as CLI commands: use the matching tool and action. The MCP server and the CLI share the session files, so
+either can continue a session that the other started.
+
 ## Best practices
 
 - **Tag every step** with a short descriptive \`--tag\` (\`load_data\`, \`features\`, \`train\`); retry a failed step
@@ -345,6 +356,11 @@ state changes on stderr, and writes every task's log to \`job_outputs/<run_id>/<
   job cluster from \`--template\` (\`ml-single-node\` by default: 16.4 LTS ML, single node, \`SINGLE_USER\`;
   \`cpu-single-node\`, \`ml-gpu-single-node\`), \`--cluster-spec FILE\` merged over it, \`--instance-pool ID\` for a
   faster start.
+- Serverless: \`--serverless\` runs with no cluster at all (starts in seconds; the workspace needs Unity
+  Catalog). \`--dependency SPEC\` (repeatable, a pip requirement such as \`'pandas>=2.2'\`) goes into the run's
+  environment, \`--libraries\` too; \`--environment-version N\` (default 4). Cluster flags and \`--env\` are refused
+  with it. \`dbxr job check FILE --serverless\` checks for it. A workspace that refuses serverless answers
+  \`ApiError\` whose \`hint\` is the same run with \`--cluster-id\`.
 - \`--wrap\`: runs the script through dbxr's runner, so \`__file__\`, sibling imports and
   \`if __name__ == "__main__":\` work as locally (the tree is copied to a local dir and put on \`sys.path\`).
 - \`--libraries a,b\`: PyPI packages for the run (what \`%pip install\` did in the REPL). \`--env K=V\`: environment

@@ -1,7 +1,7 @@
 // Stable JSON shapes and text renderers for Unity Catalog results.
 
 import type { CatalogInfo, SchemaInfo } from "../api/unity.ts";
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 
 export function catalogJson(c: CatalogInfo) {
   return {

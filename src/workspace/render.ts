@@ -1,7 +1,7 @@
 // Stable JSON shapes and text renderers for workspace results. Never print an API object as-is.
 
 import type { ObjectInfo } from "../api/workspace.ts";
-import { table } from "../clusters/render.ts";
+import { table } from "../table.ts";
 import { fusePath } from "./paths.ts";
 import type { UploadResult } from "./upload.ts";
 

@@ -2,19 +2,11 @@
 // session's files untouched.
 
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { type Served, served } from "../helpers/served.ts";
-
-async function session(s: Served) {
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const r = await s.dbxr(["create", "--cluster-id", cluster, "--session-name", "bad", "--project-dir", dir]);
-  assertEquals(r.code, 0, r.stdout + r.stderr);
-  return { dir, run: (args: string[], opts = {}) => s.dbxr([...args, "--project-dir", dir], opts) };
-}
+import { replSession, served } from "../helpers/served.ts";
 
 Deno.test("bad --command values: a directory, a bare @, an empty stdin are usage errors (exit 2), no step", async () => {
   await using s = await served();
-  const t = await session(s);
+  const t = await replSession(s, "bad");
   const before = await Deno.readTextFile(`${t.dir}/session.json`);
   const cases: Array<[string[], { stdin?: string }, string]> = [
     [["--command", "@/etc"], {}, "is a directory"],
@@ -43,7 +35,7 @@ Deno.test("bad project folders: a file as --project-dir, repl_outputs as a file:
   assertEquals(r.json().error, "InvalidArgument");
   assertStringIncludes(r.json().message as string, "not a directory");
 
-  const t = await session(s);
+  const t = await replSession(s, "bad");
   await Deno.remove(`${t.dir}/repl_outputs`, { recursive: true });
   await Deno.writeTextFile(`${t.dir}/repl_outputs`, "oops");
   const e = await t.run(["exec", "--command", "print(1)", "--tag", "x"]);
@@ -58,7 +50,7 @@ Deno.test("bad project folders: a file as --project-dir, repl_outputs as a file:
 
 Deno.test("a project folder whose files cannot be written: a file error (exit 2), session.json kept", async () => {
   await using s = await served();
-  const t = await session(s);
+  const t = await replSession(s, "bad");
   const sessionFile = `${t.dir}/session.json`;
   const before = await Deno.readTextFile(sessionFile);
   // A directory where the lock file goes makes every update of session.json fail, for root too (file

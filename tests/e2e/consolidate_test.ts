@@ -2,14 +2,11 @@
 // passes `job check` and runs as a job; a session.json of the seed's own tool consolidates unchanged.
 
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { replSession, served } from "../helpers/served.ts";
 
 Deno.test("consolidate a session with a %pip line, a retried tag and repeated imports; it compiles and runs as a job", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const run = (args: string[]) => s.dbxr([...args, "--project-dir", dir]);
-  assertEquals((await run(["create", "--cluster-id", cluster, "--session-name", "demo run"])).code, 0);
+  const { dir, cluster, run } = await replSession(s, "demo run");
   const steps: Array<[string, string, number]> = [
     ["deps", "%pip install ipython", 0],
     ["load", 'import json\nimport os\ndata = {"a": 1}\nprint(json.dumps(data))', 0],

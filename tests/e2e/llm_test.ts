@@ -1,7 +1,7 @@
 // dbxr llm ask|batch|endpoints against the emulator's serving endpoints and its fake chat model.
 
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { replSession, served } from "../helpers/served.ts";
 
 const INVOKE = "POST /serving-endpoints/default-llm-endpoint/invocations";
 
@@ -151,10 +151,7 @@ Deno.test("llm batch: a bad prompts line is InvalidArgument naming the line", as
 
 Deno.test("sub_llm_batch of 50 prompts in the REPL under injected 429s: 50 answers in order, usage summed", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const run = (args: string[]) => s.dbxr([...args, "--project-dir", dir]);
-  assertEquals((await run(["create", "--cluster-id", cluster, "--session-name", "llm"])).code, 0);
+  const { dir, run } = await replSession(s, "llm");
   await s.control("POST", "faults", { match: INVOKE, status: 429, retry_after: 1, times: 8 });
   const code = "import json\n" +
     "r = sub_llm_batch([f'question {i}' for i in range(50)])\n" +

@@ -18,6 +18,7 @@ import { denoDir, ROOT_DIR } from "../../scripts/flags.ts";
 import { compileArgs, runtimeFlags } from "../../scripts/release/compile.ts";
 import BOOTSTRAP_SOURCE from "../../src/assets/repl_bootstrap_py.ts";
 import JOB_WRAP_SOURCE from "../../src/assets/job_wrap_py.ts";
+import { BOOTSTRAP_VERSION } from "../../src/assets/repl_protocol.ts";
 
 const FLAGS = runtimeFlags("dbxr");
 const dec = new TextDecoder();
@@ -302,7 +303,7 @@ Deno.test("the REPL bootstrap and the job wrapper come from the module graph, no
   // The bootstrap ran in the context: sub_llm exists, and the command sent was the embedded module's text.
   const exec = await dbxr(["exec", "--tag", "probe", "--command", "print(callable(sub_llm), _dbxr.version)"]);
   assertEquals(exec.code, 0, exec.stdout + exec.stderr);
-  assertEquals(exec.json().stdout_preview, "True 1");
+  assertEquals(exec.json().stdout_preview, `True ${BOOTSTRAP_VERSION}`);
   const sent = (s.emulator.control.requests() as Array<{ method: string; path: string; body?: unknown }>)
     .filter((r) => r.method === "POST" && r.path === "/api/1.2/commands/execute")
     .map((r) => (r.body as { command?: string }).command);

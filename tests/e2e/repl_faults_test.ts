@@ -2,14 +2,11 @@
 // --timeout.
 
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { replSession, served } from "../helpers/served.ts";
 
 Deno.test("exec --timeout 3 answers Running at ~3 s even when a status request hangs for 15 s", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const c = await s.dbxr(["create", "--cluster-id", cluster, "--session-name", "slow", "--project-dir", dir]);
-  assertEquals(c.code, 0, c.stdout);
+  const { dir } = await replSession(s, "slow");
   await s.control("POST", "faults", { match: "GET /api/1.2/commands/status", latency_ms: 15_000, times: 1 });
   const started = Date.now();
   const r = await s.dbxr([
@@ -30,4 +27,34 @@ Deno.test("exec --timeout 3 answers Running at ~3 s even when a status request h
   const a = await s.dbxr(["await", "--project-dir", dir]);
   assertEquals(a.code, 0, a.stdout);
   assertEquals(a.json().stdout_preview, "late");
+});
+
+Deno.test("one transient 500 on commands/status does not end the wait: Finished, and the session goes on", async () => {
+  await using s = await served();
+  const { run } = await replSession(s, "t500");
+  await s.control("POST", "faults", {
+    match: "GET /api/1.2/commands/status",
+    status: 500,
+    times: 1,
+    skip: 1,
+  });
+  const r = await run(["exec", "--command", "import time; time.sleep(1); print('ok')", "--tag", "a"]);
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  assertEquals([r.json().status, r.json().stdout_preview], ["Finished", "ok"]);
+  const next = await run(["exec", "--command", "print('next')", "--tag", "b"]);
+  assertEquals([next.code, next.json().status], [0, "Finished"]);
+});
+
+Deno.test("status requests that keep failing past --timeout answer Running (the step stays active), never an error", async () => {
+  await using s = await served();
+  const { run } = await replSession(s, "t500s");
+  await s.control("POST", "faults", { match: "GET /api/1.2/commands/status", status: 500, times: 1000 });
+  const r = await run(["exec", "--command", "print('done anyway')", "--tag", "a", "--timeout", "3"]);
+  assertEquals(r.code, 8, r.stdout);
+  assertEquals(r.json().status, "Running");
+  assert((r.json().message as string).includes("status request(s) failed"), r.json().message as string);
+  await s.control("DELETE", "faults");
+  const a = await run(["await"]);
+  assertEquals(a.code, 0, a.stdout);
+  assertEquals([a.json().status, a.json().stdout_preview], ["Finished", "done anyway"]);
 });

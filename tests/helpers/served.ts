@@ -67,3 +67,23 @@ export async function served(options: ServerArgs["options"] = {}): Promise<Serve
     },
   };
 }
+
+export interface ReplSession {
+  /** The project folder (under the test HOME). */
+  dir: string;
+  cluster: string;
+  /** dbxr with `--project-dir` of this session. */
+  run(args: string[], opts?: CliOptions): Promise<CliResult>;
+}
+
+/** A fresh project folder with a session created on the seeded analytics cluster. */
+export async function replSession(s: Served, name = "t", extra: string[] = []): Promise<ReplSession> {
+  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
+  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
+  const run = (args: string[], opts?: CliOptions) => s.dbxr([...args, "--project-dir", dir], opts);
+  const created = await run(["create", "--cluster-id", cluster, "--session-name", name, ...extra]);
+  if (created.code !== 0) {
+    throw new Error(`create failed (exit ${created.code}): ${created.stdout}${created.stderr}`);
+  }
+  return { dir, cluster, run };
+}

@@ -342,22 +342,22 @@ Deno.test("faults: a spent budget is a clear code (RateLimited), fast, and the s
   );
   await s.control("DELETE", "faults");
 
-  // Polls failing past the budget (500s, or 429s in the long variant): never a failure of the command, a
-  // Running answer with the step still active, and await picks it up.
-  const storms: J[] = [{ match: "GET /api/1.2/commands/status", status: 500, times: 100 }];
-  if (LONG) storms.push({ match: "GET /api/1.2/commands/status", status: 429, retry_after: 1, times: 100 });
+  // Polls that keep failing (500s, or 429s past the client's budget in the long variant): never a failure
+  // of the command; a Running answer that says the polls failed, the step still active, and await picks it up.
+  const storms: J[] = [{ match: "GET /api/1.2/commands/status", status: 500, times: 1000 }];
+  if (LONG) storms.push({ match: "GET /api/1.2/commands/status", status: 429, retry_after: 1, times: 1000 });
   for (const [k, storm] of storms.entries()) {
     await s.control("POST", "faults", storm);
     const polled = await p.exec(`import time; time.sleep(0.5); print('POLLED${k}')`, `polled${k}`, [
       "--timeout",
-      "120",
+      "5",
     ]);
     const pj = assertCoded(polled, `exec whose polls fail (${storm.status})`);
     await s.control("DELETE", "faults");
     assertEquals([polled.code, pj.status], [8, "Running"], polled.stdout);
+    assertStringIncludes(String(pj.message), "failed", "the answer says that the polls failed");
     const step = Number(String(pj.cmd_id).slice(0, 3));
     assertEquals(pj.cmd_id, `${String(step).padStart(3, "0")}_polled${k}`);
-    assertEquals((pj.poll_error as J).error, storm.status === 500 ? "ApiError" : "RateLimited");
     const sj2 = await checkSession(p, "after failing polls");
     assertEquals((sj2?.active_command as J | undefined)?.step, step, "the step stays active");
     assertEquals(await reached(s, "POST", "/api/1.2/commands/execute", `POLLED${k}`), 1);

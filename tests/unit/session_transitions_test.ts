@@ -182,6 +182,8 @@ Deno.test("an in-doubt command (killed mid-submit) blocks too, saying what happe
   assertEquals(e.details.command_id, null);
   assertEquals(e.details.state, "submitting");
   assertEquals(e.hint, "dbxr cancel --project-dir .");
+  // No await in the tip: there is no command id to wait on (await would answer NothingToAwait).
+  assertEquals(e.fields.tip, { cancel: "dbxr cancel --project-dir ." });
 });
 
 Deno.test("a command whose exec process still submits it is busy, not in doubt", () => {
