@@ -5,7 +5,7 @@ import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt, previewOption, runTimeoutSeconds } from "./parse.ts";
+import { previewOption, runTimeoutSeconds } from "./parse.ts";
 import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
