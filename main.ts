@@ -1,6 +1,7 @@
 // dbxr entry point: builds the real context, runs the command tree, prints errors as JSON and exits.
 // This is the only place that exits.
 
+import { mark, timingLines } from "./src/trace.ts";
 import { buildProgram, runProgram } from "./src/cli/root.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
@@ -84,6 +85,7 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
 }
 
 if (import.meta.main) {
+  mark("main");
   const { ctx, interrupt } = realCtx();
   // Ctrl-C and SIGTERM abort the running command through ctx.signal; the command decides what
   // "interrupted" means (cancel the remote command, cancel the job run) and main still prints its result.
@@ -98,6 +100,10 @@ if (import.meta.main) {
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal(s));
-  const code = await runProgram(buildProgram(ctx), ctx, Deno.args);
+  const program = buildProgram(ctx);
+  mark("program:built");
+  const code = await runProgram(program, ctx, Deno.args);
+  mark("exit");
+  if (safeEnv("DBXR_TRACE_TIMINGS") === "1") writeAll(Deno.stderr, timingLines());
   Deno.exit(code);
 }

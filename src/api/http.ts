@@ -5,6 +5,7 @@
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, type ErrorCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { mark } from "../trace.ts";
 import { describeHint } from "./config.ts";
 import { redactForTrace, redactText } from "./redact.ts";
 import {
@@ -144,6 +145,7 @@ async function attemptOnce(
   const signal = AbortSignal.any([outer, timeout.signal]);
   const headers = new Headers({ "User-Agent": userAgent, Accept: "application/json", ...req.headers });
   const began = ctx.now();
+  mark(`http:${req.method} ${url.pathname}`);
   trace(ctx, () => {
     const line = `> ${req.method} ${redactText(url.pathname + url.search, secrets)}` +
       (attempt > 1 ? ` (attempt ${attempt})` : "");
@@ -169,6 +171,7 @@ async function attemptOnce(
       const r = classifyNetworkError(e, timeout.signal.aborted, timeoutMs);
       return { ...r, phase: "sent", error: `error reading the response body: ${r.error}` };
     }
+    mark(`http:${res.status}`);
     const response: RawResponse = {
       status: res.status,
       statusText: res.statusText || STATUS_TEXT[res.status] || "",

@@ -2,6 +2,7 @@
 // a crash (kill -9, power loss) cannot leave an empty session.json behind.
 
 import { basename, dirname, join } from "node:path";
+import { mark } from "../trace.ts";
 
 const encoder = new TextEncoder();
 
@@ -15,6 +16,7 @@ export async function writeFileAtomic(
   opts: { mode?: number } = {},
 ): Promise<void> {
   const dir = dirname(path);
+  mark(`write:${basename(path)}`);
   // Same directory, so that rename() never crosses a file system; a leading dot keeps it out of the
   // `NNN_` scan of repl_outputs/ and out of sight in listings.
   const tmp = join(dir, `.${basename(path)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
@@ -39,6 +41,7 @@ export async function writeFileAtomic(
     throw e;
   }
   await syncDir(dir);
+  mark("write:done");
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
