@@ -73,7 +73,12 @@ const fixed50 = async () => {
 };
 
 const sdkWaiter = async () => {
-  const waiter = await sdk.commandExecution.execute({ clusterId, contextId, language: "python", command: CODE });
+  const waiter = await sdk.commandExecution.execute({
+    clusterId,
+    contextId,
+    language: "python",
+    command: CODE,
+  });
   await waiter.wait();
 };
 
@@ -160,12 +165,24 @@ const PHASES: Array<[string, (m: Marks) => number]> = [
   ["module evaluation", (m) => first(m, "main")! - first(m, "modules:evaluating")!],
   ["command tree built", (m) => first(m, "program:built")! - first(m, "main")!],
   ["lazy import of the REPL modules", (m) => first(m, "repl:imported")! - first(m, "repl:import")!],
-  ["session.json read, config and auth resolved", (m) => first(m, "exec:phase1")! - first(m, "repl:imported")!],
-  ["phase 1 under the lock (step recorded, .cmd written)", (m) => first(m, "exec:submit")! - first(m, "exec:phase1")!],
+  [
+    "session.json read, config and auth resolved",
+    (m) => first(m, "exec:phase1")! - first(m, "repl:imported")!,
+  ],
+  [
+    "phase 1 under the lock (step recorded, .cmd written)",
+    (m) => first(m, "exec:submit")! - first(m, "exec:phase1")!,
+  ],
   ["submit (POST commands/execute)", (m) => first(m, "exec:phase3")! - first(m, "exec:submit")!],
   ["phase 3 under the lock (command id recorded)", (m) => first(m, "exec:wait")! - first(m, "exec:phase3")!],
-  [`wait (D = ${D * 1000} ms of it is the command)`, (m) => first(m, "exec:finalize")! - first(m, "exec:wait")!],
-  ["finalize (outputs written, step recorded)", (m) => first(m, "exec:finalized")! - first(m, "exec:finalize")!],
+  [
+    `wait (D = ${D * 1000} ms of it is the command)`,
+    (m) => first(m, "exec:finalize")! - first(m, "exec:wait")!,
+  ],
+  [
+    "finalize (outputs written, step recorded)",
+    (m) => first(m, "exec:finalized")! - first(m, "exec:finalize")!,
+  ],
   ["answer printed, exit", (m) => m.endedAt - m.origin - first(m, "exec:finalized")!],
 ];
 const countOf = (m: Marks, prefix: string) => m.marks.filter(([, n]) => n.startsWith(prefix)).length;
@@ -180,14 +197,20 @@ console.log(`## \`dbxr exec\` at D = ${D} s (${date})\n`);
 console.log(
   `${ROUNDS} rounds, rotating order, one emulator in the bench process; load average ${
     Math.min(...loads).toFixed(1)
-  }–${Math.max(...loads).toFixed(1)} during the rounds. Time from start to answer (for the CLI: process spawn ` +
+  }–${
+    Math.max(...loads).toFixed(1)
+  } during the rounds. Time from start to answer (for the CLI: process spawn ` +
     "to exit), medians; requests = `commands/status` calls.\n",
 );
 console.log("| waiter | median ms | requests | ratio to the fixed 50 ms poll (median of per-round ratios) |");
 console.log("|---|---|---|---|");
-console.log(`| in-process fixed 50 ms poll (floor) | ${med("fixed50").toFixed(0)} | ${reqs("fixed50")} | 1.00× |`);
 console.log(
-  `| \`dbxr exec\` (whole process) | ${med("cli").toFixed(0)} | ${reqs("cli")} | ${median(ratios).toFixed(2)}× |`,
+  `| in-process fixed 50 ms poll (floor) | ${med("fixed50").toFixed(0)} | ${reqs("fixed50")} | 1.00× |`,
+);
+console.log(
+  `| \`dbxr exec\` (whole process) | ${med("cli").toFixed(0)} | ${reqs("cli")} | ${
+    median(ratios).toFixed(2)
+  }× |`,
 );
 console.log(
   `| JS SDK 0.17.0 waiter (in-process) | ${med("sdk").toFixed(0)} | ${reqs("sdk")} | ${
