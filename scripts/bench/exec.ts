@@ -158,7 +158,6 @@ const ratios = results.cli.map((r, i) => r.ms / results.fixed50[i].ms);
 
 // Phases of each traced CLI run, in ms; the median of each phase over the rounds.
 const first = (m: Marks, name: string) => m.marks.find(([, n]) => n === name)?.[0];
-const last = (m: Marks, name: string) => m.marks.findLast(([, n]) => n === name)?.[0];
 const PHASES: Array<[string, (m: Marks) => number]> = [
   ["process start to the runtime's time origin", (m) => m.origin - m.spawnedAt],
   ["module graph load (cached) and compile", (m) => first(m, "modules:evaluating")!],
