@@ -2,7 +2,8 @@
 // This is the only place that exits.
 
 import { mark, timingLines } from "./src/trace.ts";
-import { buildProgram, runProgram } from "./src/cli/root.ts";
+import { runProgram } from "./src/cli/root.ts";
+import { buildProgram } from "./src/cli/tree.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
 import { writeFileAtomic } from "./src/session/atomic.ts";
@@ -100,7 +101,7 @@ if (import.meta.main) {
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal(s));
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, Deno.args);
   mark("program:built");
   const code = await runProgram(program, ctx, Deno.args);
   mark("exit");
