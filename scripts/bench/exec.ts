@@ -4,7 +4,9 @@
 // the official JS SDK's waiter, in rotating order, R rounds; medians. Then where the CLI's time goes, from
 // its own phase marks (DBXR_TRACE_TIMINGS=1, src/trace.ts): process start, module load, lazy imports,
 // config, session files and locks, submit, the wait past D, finalize, exit.
-// Usage: deno run -A scripts/bench/exec.ts [--rounds N] [--d SECONDS]
+// --also DIR adds another checkout of dbxr (e.g. `git archive <commit> | tar -x -C DIR`) to the same rounds,
+// for before/after ratios measured side by side.
+// Usage: deno run -A scripts/bench/exec.ts [--rounds N] [--d SECONDS] [--also DIR]
 
 import { parseArgs } from "node:util";
 import { WorkspaceClient } from "@databricks/sdk-experimental";
@@ -18,7 +20,11 @@ import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { rounds: { type: "string", default: "9" }, d: { type: "string", default: "0.5" } },
+  options: {
+    rounds: { type: "string", default: "9" },
+    d: { type: "string", default: "0.5" },
+    also: { type: "string" },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const D = Number(values.d);
@@ -91,14 +97,27 @@ const env = {
   PATH: Deno.env.get("PATH") ?? "",
   DENO_DIR: denoDir(),
 };
-const cli = (args: string[], extra: Record<string, string> = {}) =>
+const cliOf = (root: string, dir: string) => (args: string[], extra: Record<string, string> = {}) =>
   new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...permissionFlags(), `${ROOT}main.ts`, "--project-dir", project, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...Deno.readTextFileSync(`${root}/scripts/permission_flags.txt`).split("\n").filter((l) => l.trim()),
+      `${root}/main.ts`,
+      "--project-dir",
+      dir,
+      ...args,
+    ],
+    cwd: root,
     env: { ...env, ...extra },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   }).output();
+const cli = cliOf(ROOT, project);
+const otherRoot = values.also;
+const otherProject = otherRoot ? await Deno.makeTempDir() : "";
+const other = otherRoot ? cliOf(otherRoot, otherProject) : undefined;
 
 type Marks = { spawnedAt: number; endedAt: number; origin: number; marks: Array<[number, string]> };
 const traces: Marks[] = [];
@@ -117,16 +136,28 @@ const cliExec = async () => {
   traces.push({ spawnedAt, endedAt, origin, marks });
 };
 
-const created = await cli(["create", "--cluster-id", clusterId, "--session-name", "bench"]);
-if (created.code !== 0) throw new Error(new TextDecoder().decode(created.stdout));
+for (const c of other ? [cli, other] : [cli]) {
+  const created = await c(["create", "--cluster-id", clusterId, "--session-name", "bench"]);
+  if (created.code !== 0) throw new Error(new TextDecoder().decode(created.stdout));
+}
+const otherExec = async () => {
+  const r = await other!(["exec", "--command", CODE, "--tag", `o${++step}`]);
+  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stdout));
+};
 
-const waiters = { fixed50, cli: cliExec, sdk: sdkWaiter } as const;
-type Name = keyof typeof waiters;
-const results: Record<Name, { ms: number; requests: number }[]> = { fixed50: [], cli: [], sdk: [] };
+const waiters = { fixed50, cli: cliExec, sdk: sdkWaiter, ...(other ? { other: otherExec } : {}) } as const;
+type Name = "fixed50" | "cli" | "sdk" | "other";
+const results: Record<Name, { ms: number; requests: number }[]> = {
+  fixed50: [],
+  cli: [],
+  sdk: [],
+  other: [],
+};
 const loads: number[] = [];
 const load = () => Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
 try {
   await cliExec(); // warm-up: module cache, the context's first command
+  if (other) await otherExec();
   traces.length = 0;
   const names = Object.keys(waiters) as Name[];
   for (let round = 0; round < ROUNDS; round++) {
@@ -136,12 +167,16 @@ try {
       const name = names[(round + i) % names.length];
       const before = await statusCount();
       const t0 = performance.now();
-      await waiters[name]();
+      await (waiters as Record<Name, () => Promise<void>>)[name]();
       results[name].push({ ms: performance.now() - t0, requests: (await statusCount()) - before });
     }
   }
 } finally {
   await cli(["destroy"]);
+  if (other) {
+    await other(["destroy"]);
+    await Deno.remove(otherProject, { recursive: true });
+  }
   await commands.destroyContext(client, clusterId, contextId).catch(() => {});
   await server.shutdown();
   await Deno.remove(home, { recursive: true });
@@ -211,6 +246,13 @@ console.log(
     median(ratios).toFixed(2)
   }× |`,
 );
+if (other) {
+  console.log(
+    `| \`dbxr exec\` of ${otherRoot} (whole process) | ${med("other").toFixed(0)} | ${reqs("other")} | ${
+      median(results.other.map((r, i) => r.ms / results.fixed50[i].ms)).toFixed(2)
+    }× |`,
+  );
+}
 console.log(
   `| JS SDK 0.17.0 waiter (in-process) | ${med("sdk").toFixed(0)} | ${reqs("sdk")} | ${
     median(results.sdk.map((r, i) => r.ms / results.fixed50[i].ms)).toFixed(2)

@@ -64,11 +64,16 @@ export async function writeStepOutputs(
 ): Promise<WrittenOutputs> {
   await ensureOutputDir(projectDir);
   // Written from the text itself (the byte counts come from the write): no encoded copy of a large output.
+  // Both at once: independent files, each atomic and fsynced; the caller records the step after both.
+  const [stdoutBytes, stderrBytes] = await Promise.all([
+    writeFileAtomic(projectPath(projectDir, files.stdout), o.stdout ?? ""),
+    writeFileAtomic(projectPath(projectDir, files.stderr), o.stderr ?? ""),
+  ]);
   const out: WrittenOutputs = {
     stdout_file: files.stdout,
     stderr_file: files.stderr,
-    stdout_bytes: await writeFileAtomic(projectPath(projectDir, files.stdout), o.stdout ?? ""),
-    stderr_bytes: await writeFileAtomic(projectPath(projectDir, files.stderr), o.stderr ?? ""),
+    stdout_bytes: stdoutBytes,
+    stderr_bytes: stderrBytes,
   };
   if (o.result !== undefined) {
     await writeFileAtomic(projectPath(projectDir, files.result_json), JSON.stringify(o.result) + "\n");
