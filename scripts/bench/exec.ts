@@ -197,7 +197,8 @@ const PHASES: Array<[string, (m: Marks) => number]> = [
   ["process start to the runtime's time origin", (m) => m.origin - m.spawnedAt],
   ["module graph load (cached) and compile", (m) => first(m, "modules:evaluating")!],
   ["module evaluation", (m) => first(m, "main")! - first(m, "modules:evaluating")!],
-  ["command tree built", (m) => first(m, "program:built")! - first(m, "main")!],
+  ["command tree built (its one group imported)", (m) => first(m, "program:built")! - first(m, "main")!],
+  ["command line parsed (commander)", (m) => first(m, "repl:import")! - first(m, "program:built")!],
   ["lazy import of the REPL modules", (m) => first(m, "repl:imported")! - first(m, "repl:import")!],
   [
     "session.json read, config and auth resolved",
@@ -217,7 +218,7 @@ const PHASES: Array<[string, (m: Marks) => number]> = [
     "finalize (outputs written, step recorded)",
     (m) => first(m, "exec:finalized")! - first(m, "exec:finalize")!,
   ],
-  ["answer printed, exit", (m) => m.endedAt - m.origin - first(m, "exec:finalized")!],
+  ["answer printed, exit (process gone)", (m) => m.endedAt - m.origin - first(m, "exec:finalized")!],
 ];
 const countOf = (m: Marks, prefix: string) => m.marks.filter(([, n]) => n.startsWith(prefix)).length;
 const lastPollLate = (m: Marks) => {
@@ -258,7 +259,10 @@ console.log(
     median(results.sdk.map((r, i) => r.ms / results.fixed50[i].ms)).toFixed(2)
   }× |`,
 );
-console.log(`\nWhere the \`dbxr exec\` process's time goes (medians over the ${ROUNDS} traced runs):\n`);
+console.log(
+  `\nWhere the \`dbxr exec\` process's time goes (medians over the ${ROUNDS} traced runs; medians of the ` +
+    "phases need not add up to the median total):\n",
+);
 console.log("| phase | ms |");
 console.log("|---|---|");
 for (const [name, f] of PHASES) console.log(`| ${name} | ${median(traces.map(f)).toFixed(1)} |`);
