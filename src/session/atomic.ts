@@ -53,8 +53,8 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<number> {
   return bytes.length;
 }
 
-/** UTF-16 code units per piece: at most 3 UTF-8 bytes each, so a piece always fits in the 768 KiB buffer. */
-const PIECE = 256 * 1024;
+/** UTF-16 code units per piece: at most 3 UTF-8 bytes each, so a piece always fits in the 192 KiB buffer. */
+const PIECE = 64 * 1024;
 
 /** Writes text as UTF-8 through one reused buffer; a piece never ends inside a surrogate pair. */
 async function writeText(file: Deno.FsFile, text: string): Promise<number> {

@@ -38,8 +38,8 @@ Deno.test("writeFileAtomic: large text is written piece by piece as UTF-8, pairs
   const { writeFileAtomic } = await import("../../src/session/atomic.ts");
   const root = await Deno.makeTempDir();
   try {
-    // Surrogate pairs and 3-byte characters across every piece boundary (pieces of 256 Ki code units).
-    const text = "a😀€".repeat(300_000) + "x".repeat(262_143) + "😀end";
+    // Surrogate pairs and 3-byte characters across every piece boundary (pieces of 64 Ki code units).
+    const text = "ab" + "a😀€".repeat(300_000) + "x".repeat(65_535) + "😀end";
     const n = await writeFileAtomic(`${root}/big.txt`, text);
     const bytes = new TextEncoder().encode(text);
     assertEquals(n, bytes.length);
