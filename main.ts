@@ -1,7 +1,7 @@
 // dbxr entry point: builds the real context, runs the command tree, prints errors as JSON and exits.
 // This is the only place that exits.
 
-import { mark, timingLines } from "./src/trace.ts";
+import { enableTimings, mark, timingLines } from "./src/trace.ts";
 import { runProgram } from "./src/cli/root.ts";
 import { buildProgram } from "./src/cli/tree.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
@@ -86,6 +86,8 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
 }
 
 if (import.meta.main) {
+  const timings = safeEnv("DBXR_TRACE_TIMINGS") === "1";
+  if (timings) enableTimings();
   mark("main");
   const { ctx, interrupt } = realCtx();
   // Ctrl-C and SIGTERM abort the running command through ctx.signal; the command decides what
@@ -105,6 +107,6 @@ if (import.meta.main) {
   mark("program:built");
   const code = await runProgram(program, ctx, Deno.args);
   mark("exit");
-  if (safeEnv("DBXR_TRACE_TIMINGS") === "1") writeAll(Deno.stderr, timingLines());
+  if (timings) writeAll(Deno.stderr, timingLines());
   Deno.exit(code);
 }

@@ -16,7 +16,7 @@ import { type Ctx, sleepWithSignal } from "../../src/ctx.ts";
 import { serve } from "../../src/emulator/main.ts";
 import { Output } from "../../src/output.ts";
 import { poll } from "../../src/poll.ts";
-import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
+import { denoDir, ROOT_DIR as ROOT } from "../flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
