@@ -1,7 +1,9 @@
 // dbxr entry point: builds the real context, runs the command tree, prints errors as JSON and exits.
 // This is the only place that exits.
 
-import { buildProgram, runProgram } from "./src/cli/root.ts";
+import { enableTimings, mark, timingLines } from "./src/trace.ts";
+import { runProgram } from "./src/cli/root.ts";
+import { buildProgram } from "./src/cli/tree.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
 import { writeFileAtomic } from "./src/session/atomic.ts";
@@ -84,6 +86,9 @@ function realCtx(): { ctx: Ctx; interrupt: AbortController } {
 }
 
 if (import.meta.main) {
+  const timings = safeEnv("DBXR_TRACE_TIMINGS") === "1";
+  if (timings) enableTimings();
+  mark("main");
   const { ctx, interrupt } = realCtx();
   // Ctrl-C and SIGTERM abort the running command through ctx.signal; the command decides what
   // "interrupted" means (cancel the remote command, cancel the job run) and main still prints its result.
@@ -98,6 +103,10 @@ if (import.meta.main) {
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal(s));
-  const code = await runProgram(buildProgram(ctx), ctx, Deno.args);
+  const program = await buildProgram(ctx, Deno.args);
+  mark("program:built");
+  const code = await runProgram(program, ctx, Deno.args);
+  mark("exit");
+  if (timings) writeAll(Deno.stderr, timingLines());
   Deno.exit(code);
 }

@@ -3,12 +3,12 @@
 // with deno fmt. tests/unit/readme_reference_test.ts fails when README.md is out of date.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../src/cli/root.ts";
+import { buildProgram } from "../src/cli/tree.ts";
 import { commandReference, replaceReference } from "../src/cli/reference.ts";
 import { docsCtx } from "./docs_ctx.ts";
 
 const readmePath = new URL("../README.md", import.meta.url).pathname;
-const program = buildProgram(docsCtx()) as unknown as Command;
+const program = await buildProgram(docsCtx()) as unknown as Command;
 const before = await Deno.readTextFile(readmePath);
 await Deno.writeTextFile(readmePath, replaceReference(before, commandReference(program)));
 const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", readmePath] }).output();

@@ -8,12 +8,15 @@ import type { Ctx } from "./ctx.ts";
 export type Schedule = (elapsedMs: number) => number;
 
 /**
- * For commands: fast first polls so that short commands return within ~150 ms of finishing, then
- * backing off so that a 600 s command costs under 200 status requests and under 5 s of overhead
- * (the targets in BENCHMARKS.md). The delay is a fraction of the time already waited, capped per phase:
- * overhead stays proportional to the wait, request count grows only logarithmically.
+ * For commands: a poll every 50 ms for the first second, where most of an agent's commands end (so that
+ * `dbxr exec` of a short command answers about as soon as a fixed 50 ms poll would: issue 9 §3), then
+ * backing off so that commands up to 6 s return within ~150 ms of finishing and a 600 s command costs under
+ * 200 status requests and under 5 s of overhead (the targets in BENCHMARKS.md). Past the first second the
+ * delay is a fraction of the time already waited, capped per phase: overhead stays proportional to the
+ * wait, request count grows only logarithmically.
  */
 export const commandSchedule: Schedule = (elapsedMs) => {
+  if (elapsedMs < 1_000) return 50;
   if (elapsedMs < 6_000) return clamp(elapsedMs * 0.3, 50, 150);
   return clamp(elapsedMs * 0.15, 150, 5_000);
 };

@@ -69,6 +69,7 @@ try {
   if (created.code !== 0) throw new Error(created.out);
   const version = await measured(["--version"]);
   const rows: string[] = [`| \`dbxr --version\` | — | ${version.rssMiB.toFixed(0)} |`];
+  const rss: Record<number, number> = {};
   for (const mib of [1, 20]) {
     const r = await measured([
       "exec",
@@ -79,6 +80,7 @@ try {
     ]);
     const j = JSON.parse(r.out);
     if (r.code !== 0) throw new Error(r.out);
+    rss[mib] = r.rssMiB;
     rows.push(
       `| \`dbxr exec\` printing ${mib} MiB | ${(j.stdout_bytes / 1048576).toFixed(1)} MiB | ${
         r.rssMiB.toFixed(0)
@@ -86,11 +88,19 @@ try {
     );
   }
   await measured(["destroy"]);
-  console.log(`## Memory (${new Date().toISOString().slice(0, 10)})\n`);
-  console.log("Peak RSS of the dbxr process (GNU time `%M`), `deno run` with the release flags.\n");
+  console.log(`## Memory (${new Date().toISOString().replace(/\.\d+Z$/, "Z")})\n`);
+  console.log(
+    "Peak RSS of the dbxr process (GNU time `%M`), `deno run` with the release flags; load average " +
+      `${Deno.readTextFileSync("/proc/loadavg").split(" ")[0]}.\n`,
+  );
   console.log("| command | output written | peak RSS MiB |");
   console.log("|---|---|---|");
   for (const r of rows) console.log(r);
+  console.log(
+    `\nCopies of the output in memory at the peak: (RSS at 20 MiB − RSS at 1 MiB) / 19 MiB = ${
+      ((rss[20] - rss[1]) / 19).toFixed(1)
+    } (target: at most 2).`,
+  );
 } finally {
   await server.shutdown();
   await Deno.remove(home, { recursive: true });

@@ -5,7 +5,9 @@
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, type ErrorCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { mark } from "../trace.ts";
 import { describeHint } from "./config.ts";
+import { parseJsonBytes } from "./json_bytes.ts";
 import { redactForTrace, redactText } from "./redact.ts";
 import {
   type AttemptOutcome,
@@ -37,8 +39,11 @@ export interface SendRequest {
    * still reach the server although the command as a whole was interrupted.
    */
   detached?: boolean;
-  /** "bytes" keeps the body as bytes (file downloads); the default reads text. */
-  responseType?: "text" | "bytes";
+  /**
+   * "bytes" keeps the body as bytes (file downloads); the default reads text. "json" reads text too, but a
+   * large successful body stays bytes (RawResponse.jsonBytes) for parseJsonBytes, never decoded whole.
+   */
+  responseType?: "text" | "bytes" | "json";
   /** Known secret values (the token in use) to blank out of traces. */
   secrets?: string[];
 }
@@ -47,9 +52,11 @@ export interface RawResponse {
   status: number;
   statusText: string;
   headers: Headers;
-  /** The body as text ("" when responseType is "bytes"). */
+  /** The body as text ("" when responseType is "bytes", or when jsonBytes holds it). */
   text: string;
   bytes?: Uint8Array;
+  /** A successful body of LARGE_JSON_BYTES or more, for responseType "json": its bytes, parsed in place. */
+  jsonBytes?: Uint8Array;
   url: string;
   attempts: number;
 }
@@ -144,6 +151,7 @@ async function attemptOnce(
   const signal = AbortSignal.any([outer, timeout.signal]);
   const headers = new Headers({ "User-Agent": userAgent, Accept: "application/json", ...req.headers });
   const began = ctx.now();
+  mark(`http:${req.method} ${url.pathname}`);
   trace(ctx, () => {
     const line = `> ${req.method} ${redactText(url.pathname + url.search, secrets)}` +
       (attempt > 1 ? ` (attempt ${attempt})` : "");
@@ -161,20 +169,28 @@ async function attemptOnce(
     // Reading the body is part of the attempt: a dropped connection can surface here, after a 200.
     let text = "";
     let bytes: Uint8Array | undefined;
+    let jsonBytes: Uint8Array | undefined;
     try {
       if (req.responseType === "bytes") bytes = new Uint8Array(await res.arrayBuffer());
-      else text = await res.text();
+      else {
+        const body = await bodyBytes(res);
+        if (req.responseType === "json" && res.status < 400 && body.length >= LARGE_JSON_BYTES) {
+          jsonBytes = body;
+        } else text = utf8.decode(body);
+      }
     } catch (e) {
       if (outer.aborted) throw outer.reason;
       const r = classifyNetworkError(e, timeout.signal.aborted, timeoutMs);
       return { ...r, phase: "sent", error: `error reading the response body: ${r.error}` };
     }
+    mark(`http:${res.status}`);
     const response: RawResponse = {
       status: res.status,
       statusText: res.statusText || STATUS_TEXT[res.status] || "",
       headers: res.headers,
       text,
       bytes,
+      ...(jsonBytes ? { jsonBytes } : {}),
       url: url.toString(),
       attempts: attempt,
     };
@@ -186,6 +202,8 @@ async function attemptOnce(
       }`;
       const body = bytes
         ? `<${bytes.length} bytes>`
+        : jsonBytes
+        ? redactForTrace(utf8.decode(jsonBytes.subarray(0, TRACE_BODY_CHARS * 4)), TRACE_BODY_CHARS, secrets)
         : text === ""
         ? ""
         : redactForTrace(text, TRACE_BODY_CHARS, secrets);
@@ -195,6 +213,55 @@ async function attemptOnce(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** From this size on, a JSON body is parsed from its bytes (json_bytes.ts), not from a decoded copy. */
+export const LARGE_JSON_BYTES = 1024 * 1024;
+
+const utf8 = new TextDecoder();
+
+/**
+ * The body's bytes in one buffer, sized from Content-Length when the body is not compressed (fetch
+ * inflates it), else grown. Read with a BYOB reader, so that the network reads land in that buffer:
+ * Response.text() holds every chunk (until a garbage collection that a small heap does not run), their
+ * concatenation and the decoded text, three copies of a 20 MiB command output.
+ */
+async function bodyBytes(res: Response): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array();
+  const declared = res.headers.get("content-encoding") ? NaN : Number(res.headers.get("content-length"));
+  let buf = new Uint8Array(Number.isSafeInteger(declared) && declared >= 0 ? declared + 1 : 64 * 1024);
+  let len = 0;
+  let reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = res.body.getReader({ mode: "byob" });
+  } catch {
+    reader = res.body.getReader(); // not a byte stream (a test's Response): chunks, copied
+  }
+  while (true) {
+    if (len === buf.length) {
+      const grown = new Uint8Array(buf.length * 2);
+      grown.set(buf);
+      buf = grown;
+    }
+    const { done, value } = reader instanceof ReadableStreamBYOBReader
+      ? await reader.read(buf.subarray(len))
+      : await reader.read();
+    if (value && reader instanceof ReadableStreamBYOBReader) {
+      // The read moved the buffer into the view it answers with (zero-copy transfer).
+      buf = new Uint8Array(value.buffer as ArrayBuffer);
+      len += value.byteLength;
+    } else if (value) {
+      if (len + value.length > buf.length) {
+        const grown = new Uint8Array(Math.max(buf.length * 2, len + value.length));
+        grown.set(buf.subarray(0, len));
+        buf = grown;
+      }
+      buf.set(value, len);
+      len += value.length;
+    }
+    if (done) break;
+  }
+  return buf.subarray(0, len);
 }
 
 function classifyNetworkError(
@@ -554,7 +621,7 @@ export class ApiClient {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         detached: opts.detached,
-        responseType: opts.responseType === "bytes" ? "bytes" : "text",
+        responseType: opts.responseType ?? "json",
         secrets: [auth.replace(/^\S+\s+/, "")],
       });
       // A token can expire between our check and the server's: fetch a new one, once. A PAT cannot refresh.
@@ -599,6 +666,20 @@ const STALE_TOKEN_MESSAGE = /invalid access token|token is expir|token expired/i
 function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T {
   if (opts.responseType === "bytes") return (res.bytes ?? new Uint8Array()) as T;
   if (opts.responseType === "text") return res.text as T;
+  if (res.jsonBytes) {
+    const head = utf8.decode(res.jsonBytes.subarray(0, 200));
+    try {
+      return parseJsonBytes(res.jsonBytes) as T;
+    } catch {
+      throw new DbxrError(
+        "ApiError",
+        `${opts.method} ${path} answered ${res.status} with a body that is not JSON: ${redactText(head)}`,
+        { details: { http_status: res.status, method: opts.method, path } },
+      );
+    } finally {
+      res.jsonBytes = undefined; // parsed (and overwritten): nothing else may read it
+    }
+  }
   if (res.text.trim() === "") return {} as T;
   let v: unknown;
   try {

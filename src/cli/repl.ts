@@ -6,17 +6,23 @@ import { Command, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
+import { mark } from "../trace.ts";
 import { positiveNumber, previewOption } from "./parse.ts";
 import { cancelText, createText, destroyText, execText, statusText } from "../repl/text.ts";
 
 const JSON_ALWAYS = { alwaysJson: true } as const;
 
 // Loaded when a REPL command runs, not at start-up (the bootstrap alone is 20 KB of source).
-const repl = async () => ({
-  ...(await import("../repl/env.ts")),
-  ...(await import("../repl/exec.ts")),
-  ...(await import("../repl/lifecycle.ts")),
-});
+const repl = async () => {
+  mark("repl:import");
+  const m = {
+    ...(await import("../repl/env.ts")),
+    ...(await import("../repl/exec.ts")),
+    ...(await import("../repl/lifecycle.ts")),
+  };
+  mark("repl:imported");
+  return m;
+};
 
 export function replCommands(ctx: Ctx): Command[] {
   const create = examples(

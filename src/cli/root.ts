@@ -1,5 +1,5 @@
-// The command tree. Each group lives in its own thin file; this file wires them, the global flags,
-// and the translation of commander's own errors into InvalidArgument.
+// The program: the global flags, the wiring of the command groups (each in its own thin file, loaded by
+// tree.ts), and the translation of commander's own errors into InvalidArgument.
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
@@ -8,18 +8,6 @@ import { DbxrError, toDbxrError } from "../errors.ts";
 import { versionText } from "../about.ts";
 
 import { examples, helpConfiguration } from "./help.ts";
-import { authCommands, doctorCommand } from "./auth.ts";
-import { clusterCommands, findClusterCommand } from "./cluster.ts";
-import { completionCommand } from "./completion.ts";
-import { configCommands } from "./config.ts";
-import { jobCommands } from "./job.ts";
-import { llmCommands } from "./llm.ts";
-import { mcpCommand } from "./mcp.ts";
-import { replCommands } from "./repl.ts";
-import { replGroupCommand } from "./repl_extra.ts";
-import { skillCommands } from "./skill.ts";
-import { ucCommands } from "./uc.ts";
-import { workspaceCommands } from "./workspace.ts";
 
 export interface GlobalFlags {
   projectDir?: string;
@@ -37,7 +25,11 @@ export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
 
 export { examples } from "./help.ts";
 
-export function buildProgram(ctx: Ctx): Command {
+/**
+ * The program with the given command groups (src/cli/tree.ts loads them: every one, or for a run of one
+ * command only its own group).
+ */
+export function assembleProgram(ctx: Ctx, groups: Command[]): Command {
   const program = new Command("dbxr")
     .description(
       "A Databricks CLI for agents, people and CI: a stateful remote Python REPL, a job runner, and the " +
@@ -68,27 +60,13 @@ export function buildProgram(ctx: Ctx): Command {
     "dbxr doctor",
   ]);
 
-  program.addCommand(findClusterCommand(ctx));
-  for (const c of replCommands(ctx)) program.addCommand(c);
-  program.addCommand(replGroupCommand(ctx));
-  program.addCommand(clusterCommands(ctx));
-  program.addCommand(jobCommands(ctx));
-  program.addCommand(workspaceCommands(ctx));
-  program.addCommand(ucCommands(ctx));
-  program.addCommand(llmCommands(ctx));
-  program.addCommand(authCommands(ctx));
-  program.addCommand(configCommands(ctx, Deno.build.os));
-  program.addCommand(doctorCommand(ctx));
-  program.addCommand(skillCommands(ctx));
-  program.addCommand(completionCommand(ctx));
-  program.addCommand(mcpCommand(ctx));
-
+  for (const c of groups) program.addCommand(c);
   configureRecursively(program, ctx);
   return program as unknown as Command;
 }
 
 /** Commander copies these settings only to commands made with .command(), so apply them to all. */
-function configureRecursively(cmd: Command, ctx: Ctx) {
+export function configureRecursively(cmd: Command, ctx: Ctx) {
   cmd.exitOverride();
   cmd.showSuggestionAfterError(true);
   cmd.configureHelp(helpConfiguration());

@@ -11,6 +11,7 @@ import type { Session } from "../session/schema.ts";
 import { SessionStore } from "../session/store.ts";
 import { bindWorkspace, checkWorkspace, requireLive } from "../session/transitions.ts";
 import { shellQuote } from "../shell.ts";
+import { mark } from "../trace.ts";
 import type { Remote } from "./remote.ts";
 
 export interface ReplEnv {
@@ -74,7 +75,9 @@ export async function openRepl(ctx: Ctx, flags: ReplFlags, command: string): Pro
   // As the seed: the session's own profile when the call names none, so exec/destroy need no --profile.
   const namedProfile = flags.profile ?? ctx.env("DATABRICKS_CONFIG_PROFILE");
   const useProfile = namedProfile ?? (ctx.env("DATABRICKS_HOST") ? undefined : first.profile ?? undefined);
+  mark("repl:connect");
   const conn = await connect(ctx, { ...flags, ...(useProfile ? { profile: useProfile } : {}) }, command);
+  mark("repl:connected");
   const explicitProfile = namedProfile;
   const workspace = { host: conn.config.host, ...(explicitProfile ? { profile: explicitProfile } : {}) };
   checkWorkspace(first, workspace, label);

@@ -29,6 +29,7 @@ import { deriveStatus, type MappedResult, mapResult } from "./results.ts";
 import { isContextGone, recoverOutput } from "./remote.ts";
 import { evictionOrRethrow, handleEviction } from "./eviction.ts";
 import { type ReplEnv, shownPath } from "./env.ts";
+import { mark } from "../trace.ts";
 
 export interface ExecResponse {
   cmd_id: string;
@@ -74,6 +75,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   let language!: Language;
   let session!: Session;
   let submitLock: SubmitLock | undefined;
+  mark("exec:phase1");
 
   // Phase 1, under the lock: settle a stale command, record the step, write its code. The submit lock
   // (held by this process until the command id is recorded) tells others that the step is being
@@ -136,6 +138,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   // the interrupt handling can cancel, instead of leaving an in-doubt record behind.
   let commandId: string | undefined;
   let submitError: unknown;
+  mark("exec:submit");
   try {
     commandId = await commands.execute(remote.client, {
       clusterId: session.cluster_id,
@@ -149,6 +152,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
 
   // Phase 3, under the lock: decide on what the session says now (a cancel may have been requested,
   // a destroy or create --force may have ended the step meanwhile).
+  mark("exec:phase3");
   let cancelRequested = false;
   const after = await withLockPersistently(env, async (): Promise<ExecResult | undefined> => {
     try {
@@ -189,6 +193,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       commandId: commandId!,
     }, { detached: true }).catch(() => {});
   }
+  mark("exec:wait");
   return await waitAndFinalize(env, active, commandId!, o.timeoutSeconds, o.previewChars);
 }
 
@@ -343,7 +348,9 @@ async function waitAndFinalize(
         },
       };
     }
+    mark("exec:finalize");
     const done = await finalize(env, active, outcome.value, previewChars);
+    mark("exec:finalized");
     progress.end(String(done.response.status), waited);
     if (done.response.status === "Cancelled" && !done.response.message) {
       done.response.message = "Command was cancelled (dbxr cancel, or on the cluster).";

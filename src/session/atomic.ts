@@ -2,23 +2,26 @@
 // a crash (kill -9, power loss) cannot leave an empty session.json behind.
 
 import { basename, dirname, join } from "node:path";
+import { mark } from "../trace.ts";
 
 const encoder = new TextEncoder();
 
 /**
  * Writes `data` to a temp file beside `path`, fsyncs it, renames it over `path`, then fsyncs the dir.
  * `mode` is the file's POSIX mode (0o600 for files holding secrets); the rename replaces the old mode too.
+ * A string is written as UTF-8 piece by piece, never encoded whole (a 20 MiB output would otherwise be held
+ * twice: as text and as bytes). Returns the number of bytes written.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   opts: { mode?: number } = {},
-): Promise<void> {
+): Promise<number> {
   const dir = dirname(path);
+  mark(`write:${basename(path)}`);
   // Same directory, so that rename() never crosses a file system; a leading dot keeps it out of the
   // `NNN_` scan of repl_outputs/ and out of sight in listings.
   const tmp = join(dir, `.${basename(path)}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
-  const bytes = typeof data === "string" ? encoder.encode(data) : data;
   const file = await Deno.open(tmp, {
     write: true,
     createNew: true,
@@ -26,9 +29,10 @@ export async function writeFileAtomic(
   });
   // The umask applies at creation; set the mode itself so that 0o600 is 0o600 (no-op on Windows).
   if (opts.mode !== undefined && Deno.build.os !== "windows") await Deno.chmod(tmp, opts.mode);
+  let written = 0;
   try {
     try {
-      await writeAll(file, bytes);
+      written = typeof data === "string" ? await writeText(file, data) : await writeAll(file, data);
       await file.sync();
     } finally {
       file.close();
@@ -39,11 +43,33 @@ export async function writeFileAtomic(
     throw e;
   }
   await syncDir(dir);
+  mark("write:done");
+  return written;
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<number> {
   let off = 0;
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
+  return bytes.length;
+}
+
+/** UTF-16 code units per piece: at most 3 UTF-8 bytes each, so a piece always fits in the 192 KiB buffer. */
+const PIECE = 64 * 1024;
+
+/** Writes text as UTF-8 through one reused buffer; a piece never ends inside a surrogate pair. */
+async function writeText(file: Deno.FsFile, text: string): Promise<number> {
+  if (text.length <= PIECE) return await writeAll(file, encoder.encode(text));
+  const buf = new Uint8Array(PIECE * 3);
+  let total = 0;
+  for (let pos = 0; pos < text.length;) {
+    let end = Math.min(text.length, pos + PIECE);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const { written } = encoder.encodeInto(text.slice(pos, end), buf);
+    total += await writeAll(file, buf.subarray(0, written));
+    pos = end;
+  }
+  return total;
 }
 
 /** Makes the rename itself durable. Best effort: Windows cannot open a directory as a file. */

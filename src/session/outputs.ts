@@ -63,15 +63,17 @@ export async function writeStepOutputs(
   o: StepOutputs,
 ): Promise<WrittenOutputs> {
   await ensureOutputDir(projectDir);
-  const stdout = toBytes(o.stdout ?? "");
-  const stderr = toBytes(o.stderr ?? "");
-  await writeFileAtomic(projectPath(projectDir, files.stdout), stdout);
-  await writeFileAtomic(projectPath(projectDir, files.stderr), stderr);
+  // Written from the text itself (the byte counts come from the write): no encoded copy of a large output.
+  // Both at once: independent files, each atomic and fsynced; the caller records the step after both.
+  const [stdoutBytes, stderrBytes] = await Promise.all([
+    writeFileAtomic(projectPath(projectDir, files.stdout), o.stdout ?? ""),
+    writeFileAtomic(projectPath(projectDir, files.stderr), o.stderr ?? ""),
+  ]);
   const out: WrittenOutputs = {
     stdout_file: files.stdout,
     stderr_file: files.stderr,
-    stdout_bytes: stdout.length,
-    stderr_bytes: stderr.length,
+    stdout_bytes: stdoutBytes,
+    stderr_bytes: stderrBytes,
   };
   if (o.result !== undefined) {
     await writeFileAtomic(projectPath(projectDir, files.result_json), JSON.stringify(o.result) + "\n");

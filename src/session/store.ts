@@ -12,6 +12,7 @@ import { serializeSession, type Session, SESSION_VERSION, validateSession } from
 import { fileStamp } from "./time.ts";
 import { CREATE_HINT } from "./transitions.ts";
 import { shellQuote } from "../shell.ts";
+import { mark } from "../trace.ts";
 
 export const SESSION_FILE = "session.json";
 export const LOCK_FILE = ".session.lock";
@@ -124,13 +125,16 @@ export class SessionStore {
     if (mine?.has(this.#lockKey)) return await fn();
     await Deno.mkdir(this.projectDir, { recursive: true });
     // A separate file, never deleted: locking session.json itself would be lost at each rename.
+    mark("lock:wait");
     const file = await Deno.open(this.lockFile, { read: true, write: true, create: true });
     try {
       await this.#acquire(file);
+      mark("lock:held");
       try {
         return await held.run(new Set([...(mine ?? []), this.#lockKey]), fn);
       } finally {
         await file.unlock();
+        mark("lock:released");
       }
     } finally {
       file.close();
@@ -235,6 +239,7 @@ export class SessionStore {
   }
 
   async #load(attempt = 0): Promise<LoadedSession | undefined> {
+    mark("session:read");
     let bytes: Uint8Array;
     try {
       // Only a regular file is read: a FIFO would block the read forever (past SIGTERM), and a symlink

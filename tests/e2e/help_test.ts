@@ -2,7 +2,7 @@
 // with examples; usage errors are one JSON InvalidArgument error with exit 2.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import { helpText, walkCommands } from "../../src/cli/help.ts";
 import { Output } from "../../src/output.ts";
 import { VERSION } from "../../src/version.ts";
@@ -12,7 +12,7 @@ import { runCli } from "../helpers/cli.ts";
 
 const { ctx } = fakeCtx();
 ctx.out = new Output({ stdout: () => {}, stderr: () => {}, stdoutIsTty: false, stderrIsTty: false });
-const commands = walkCommands(buildProgram(ctx) as unknown as Command);
+const commands = walkCommands(await buildProgram(ctx) as unknown as Command);
 
 Deno.test(`--help of all ${commands.length} commands under the scoped flags: stdout, exit 0, examples`, async () => {
   const results = await Promise.all(

@@ -33,3 +33,19 @@ Deno.test("writeFileKeepingOthers: never replaces a different file; the same con
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic: large text is written piece by piece as UTF-8, pairs never split", async () => {
+  const { writeFileAtomic } = await import("../../src/session/atomic.ts");
+  const root = await Deno.makeTempDir();
+  try {
+    // Surrogate pairs and 3-byte characters across every piece boundary (pieces of 64 Ki code units).
+    const text = "ab" + "a😀€".repeat(300_000) + "x".repeat(65_535) + "😀end";
+    const n = await writeFileAtomic(`${root}/big.txt`, text);
+    const bytes = new TextEncoder().encode(text);
+    assertEquals(n, bytes.length);
+    assertEquals(await Deno.readTextFile(`${root}/big.txt`), text);
+    assertEquals(await writeFileAtomic(`${root}/small.txt`, "é"), 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,13 +1,13 @@
 // The completion model is the command tree: every command, option and choice of buildProgram(), nothing more.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import { completionModel, shortDescription, type TreeCommand } from "../../src/completion/model.ts";
 import { bashScript, fishScript, zshScript } from "../../src/completion/scripts.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { fakeCtx } from "../helpers/fake_ctx.ts";
 
-const program = buildProgram(fakeCtx().ctx) as unknown as Command;
+const program = await buildProgram(fakeCtx().ctx) as unknown as Command;
 const nodes = completionModel(program as unknown as TreeCommand);
 const node = (path: string) => nodes.find((n) => n.path.join(" ") === path)!;
 const names = (path: string) => node(path).options.flatMap((o) => o.names);

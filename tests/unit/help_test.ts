@@ -3,13 +3,13 @@
 // an Examples block, and the global flags that the examples use listed under every subcommand.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import { firstSentence, helpText, paragraphs, walkCommands, wrapExample } from "../../src/cli/help.ts";
 import { helpWidthFor, Output } from "../../src/output.ts";
 import { docsCtx } from "../../scripts/docs_ctx.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 
-const program = buildProgram(docsCtx()) as unknown as Command;
+const program = await buildProgram(docsCtx()) as unknown as Command;
 const commands = walkCommands(program);
 
 const indentOf = (l: string) => l.length - l.trimStart().length;

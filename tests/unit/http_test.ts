@@ -533,3 +533,33 @@ Deno.test("http: User-Agent, encodeQuery, encodePath", () => {
   );
   assertEquals(encodePath("/Volumes/c/s/v/a b#.txt"), "/Volumes/c/s/v/a%20b%23.txt");
 });
+
+Deno.test("a large JSON body (parsed from its bytes) gives what JSON.parse gives", async () => {
+  const data = 'line é€😀 "quoted" \\ \t\n'.repeat(60_000); // > 1 MiB, every kind of escape
+  const body = {
+    id: "c1",
+    status: "Finished",
+    results: { resultType: "text", data },
+    n: [1, 2.5, null, true],
+  };
+  const chunked = new ReadableStream<Uint8Array>({
+    start(c) {
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      for (let i = 0; i < bytes.length; i += 70_000) c.enqueue(bytes.slice(i, i + 70_000));
+      c.close();
+    },
+  });
+  const { client } = setup([
+    jsonResponse(body),
+    new Response(chunked, { headers: { "content-type": "application/json" } }),
+  ]);
+  assertEquals(await client.get("/api/1.2/commands/status"), body);
+  assertEquals(await client.get("/api/1.2/commands/status"), body);
+});
+
+Deno.test("a large 200 body that is not JSON is an ApiError quoting its start", async () => {
+  const { client } = setup([new Response("<html>" + "x".repeat(2 * 1024 * 1024), { status: 200 })]);
+  const e = await apiError(client.get("/api/1.2/commands/status"));
+  assertEquals(e.code, "ApiError");
+  assertStringIncludes(e.message, "not JSON: <html>xxx");
+});

@@ -3,7 +3,7 @@
 // (on stdin, nothing written) to format the fresh block exactly as the generator does.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import {
   cellMarkdown,
   commandReference,
@@ -34,7 +34,7 @@ async function denoFmtMarkdown(text: string): Promise<string> {
 
 Deno.test("README.md's command reference matches the command tree (else run `deno task docs`)", async () => {
   const readme = await Deno.readTextFile(`${ROOT_DIR}README.md`);
-  const program = buildProgram(docsCtx()) as unknown as Command;
+  const program = await buildProgram(docsCtx()) as unknown as Command;
   const expected = await denoFmtMarkdown(replaceReference(readme, commandReference(program)));
   if (expected !== readme) {
     const a = readme.split("\n"), b = expected.split("\n");
@@ -46,8 +46,8 @@ Deno.test("README.md's command reference matches the command tree (else run `den
   }
 });
 
-Deno.test("the reference lists every command with its synopsis and full help", () => {
-  const program = buildProgram(docsCtx()) as unknown as Command;
+Deno.test("the reference lists every command with its synopsis and full help", async () => {
+  const program = await buildProgram(docsCtx()) as unknown as Command;
   const ref = commandReference(program);
   assert(ref.startsWith(REFERENCE_START) && ref.endsWith(REFERENCE_END));
   assertStringIncludes(ref, "| `dbxr exec --command <code> --tag <tag> [options]` |");
@@ -57,8 +57,8 @@ Deno.test("the reference lists every command with its synopsis and full help", (
   assertStringIncludes(ref, "<summary><code>dbxr doctor</code></summary>");
 });
 
-Deno.test("reference pieces: synopsis, Markdown escaping, marker replacement", () => {
-  const program = buildProgram(docsCtx()) as unknown as Command;
+Deno.test("reference pieces: synopsis, Markdown escaping, marker replacement", async () => {
+  const program = await buildProgram(docsCtx()) as unknown as Command;
   const find = (program.commands as Command[]).find((c) => c.name() === "find-cluster")!;
   assertEquals(synopsis(["find-cluster"], find), "dbxr find-cluster --name <substr>");
   assertEquals(

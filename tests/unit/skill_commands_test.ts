@@ -2,7 +2,7 @@
 // follows the skill never meets an unknown command.
 
 import type { Command } from "@commander-js/extra-typings";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import { completionModel, type CompletionNode, type TreeCommand } from "../../src/completion/model.ts";
 import { SKILL_FILES } from "../../src/skill/files.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -11,7 +11,9 @@ import { fakeCtx } from "../helpers/fake_ctx.ts";
 /** Names the skill may mention before they exist (none now: every one of them is in the command tree). */
 const PENDING = new Set<string>([]);
 
-const nodes = completionModel(buildProgram(fakeCtx().ctx) as unknown as Command as unknown as TreeCommand);
+const nodes = completionModel(
+  await buildProgram(fakeCtx().ctx) as unknown as Command as unknown as TreeCommand,
+);
 const byPath = new Map<string, CompletionNode>(nodes.map((n) => [n.path.join(" "), n]));
 
 /** The `dbxr ...` invocations in a markdown text: in code spans and in code blocks, up to a pipe or comment. */
