@@ -19,7 +19,7 @@ import {
   seeded,
   VERBOSE,
 } from "../helpers/suite.ts";
-import { buildProgram } from "../../src/cli/root.ts";
+import { buildProgram } from "../../src/cli/tree.ts";
 import { docsCtx } from "../../scripts/docs_ctx.ts";
 
 type J = Record<string, unknown>;
@@ -60,7 +60,7 @@ interface CmdLike {
 }
 
 /** Every runnable command with its options and positionals, from the same tree that --help and completion use. */
-function leaves(): Leaf[] {
+async function leaves(): Promise<Leaf[]> {
   const out: Leaf[] = [];
   const walk = (c: CmdLike, path: string[]) => {
     if (c.commands.length) {
@@ -83,7 +83,7 @@ function leaves(): Leaf[] {
       })),
     });
   };
-  walk(buildProgram(docsCtx()) as unknown as Command as unknown as CmdLike, []);
+  walk(await buildProgram(docsCtx()) as unknown as Command as unknown as CmdLike, []);
   return out;
 }
 
@@ -219,9 +219,9 @@ interface FuzzCase {
   what: string;
 }
 
-function fuzzCases(rng: Rng, cluster: string): FuzzCase[] {
+async function fuzzCases(rng: Rng, cluster: string): Promise<FuzzCase[]> {
   const cases: FuzzCase[] = [];
-  for (const leaf of leaves()) {
+  for (const leaf of await leaves()) {
     const path = leaf.path.join(" ");
     const base = baseArgs(path, cluster);
     const values = (file: boolean) => {
@@ -293,7 +293,7 @@ Deno.test("bad input: every flag, positional and file input of every command, fu
   await Deno.writeTextFile(`${outside}/keep.txt`, "untouched");
   const skip = [p.dir, `${s.home}/.dbxr`];
   const before = await snapshot(s.home, skip);
-  const cases = fuzzCases(rng, p.cluster);
+  const cases = await fuzzCases(rng, p.cluster);
   // Every fifth case again with --debug (traces must stay coded and secret-free too).
   let i = 0;
   const failures: string[] = [];
