@@ -104,6 +104,13 @@ export function toDbxrError(e: unknown): DbxrError {
   if (e instanceof Deno.errors.NotCapable || (e instanceof Error && e.name === "NotCapable")) {
     return new DbxrError("HostNotAllowed", (e as Error).message, { cause: e });
   }
+  // Deno's answer to a file call with "" as its path (`--out ""`, `--in ""`): the user's input, not a bug.
+  if (e instanceof Error && /^Empty path is not allowed/.test(e.message)) {
+    return new DbxrError("InvalidArgument", "A file or folder path is empty.", {
+      details: { kind: e.name },
+      cause: e,
+    });
+  }
   const local = localFileError(e);
   if (local) return local;
   // An unexpected error may quote what it choked on (fetch quotes a whole invalid header): redact it.

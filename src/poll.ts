@@ -87,6 +87,7 @@ export async function poll<T>(
 }
 
 const EXPIRED = Symbol("expired");
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One check, cut off after leftMs of real time. A real timer, not ctx.sleep: test clocks advance when
@@ -103,7 +104,8 @@ async function checkBefore<T>(
     timer = setTimeout(() => {
       deadline.abort(new DOMException("the wait's timeout passed", "TimeoutError"));
       resolve(EXPIRED);
-    }, Math.max(0, leftMs));
+      // Timers overflow past 2^31-1 ms (to 1 ms): a huge --timeout must not expire every check at once.
+    }, Math.min(MAX_TIMER_MS, Math.max(0, leftMs)));
   });
   const running = check(signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal);
   try {

@@ -1,7 +1,7 @@
 // Command Execution API 1.2 (docs/databricks-behaviour.md §2): execution contexts and commands on a classic
 // all-purpose cluster. Parameter names are camelCase; errors come as {"error": "..."} (mapped by http.ts).
 
-import type { ApiClient } from "./http.ts";
+import { type ApiClient, requireId } from "./http.ts";
 
 export type Language = "python" | "sql" | "scala" | "r";
 export type ContextStatus = "Pending" | "Running" | "Error";
@@ -38,8 +38,8 @@ export async function createContext(
   opts: { detached?: boolean } = {},
 ): Promise<string> {
   // Not idempotent: a retried create after the request reached the server would leak a context.
-  const r = await client.post<{ id: string }>("/api/1.2/contexts/create", { clusterId, language }, opts);
-  return r.id;
+  const r = await client.post<{ id: unknown }>("/api/1.2/contexts/create", { clusterId, language }, opts);
+  return requireId(r.id, "POST", "/api/1.2/contexts/create", "id");
 }
 
 export function contextStatus(
@@ -66,8 +66,8 @@ export async function execute(
   opts: { detached?: boolean } = {},
 ): Promise<string> {
   // Never retried once sent: running the user's code twice is worse than reporting a network error.
-  const r = await client.post<{ id: string }>("/api/1.2/commands/execute", p, opts);
-  return r.id;
+  const r = await client.post<{ id: unknown }>("/api/1.2/commands/execute", p, opts);
+  return requireId(r.id, "POST", "/api/1.2/commands/execute", "id");
 }
 
 export function commandStatus(

@@ -681,8 +681,9 @@ function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T 
     }
   }
   if (res.text.trim() === "") return {} as T;
+  let v: unknown;
   try {
-    return JSON.parse(res.text) as T;
+    v = JSON.parse(res.text);
   } catch {
     throw new DbxrError(
       "ApiError",
@@ -691,6 +692,42 @@ function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T 
       { details: { http_status: res.status, method: opts.method, path } },
     );
   }
+  // Every Databricks REST answer is a JSON object; anything else (a proxy's `null`, an array) would
+  // otherwise surface later as a TypeError far from its cause.
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw unexpectedAnswer(opts.method, path, res.status, "a JSON object", v);
+  }
+  return v as T;
+}
+
+/** The ApiError for a 2xx answer that is not of the shape the API documents. */
+export function unexpectedAnswer(
+  method: string,
+  path: string,
+  status: number,
+  expected: string,
+  got: unknown,
+): DbxrError {
+  const what = got === null ? "null" : Array.isArray(got) ? "an array" : typeof got;
+  return new DbxrError(
+    "ApiError",
+    `${method} ${path} answered ${status} with ${what} where ${expected} was expected`,
+    { details: { http_status: status, method, path } },
+  );
+}
+
+/** A field that must be a non-empty id (ids may come as numbers: taken as their decimal text). */
+export function requireId(value: unknown, method: string, path: string, field: string): string {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && value.trim() !== "" && value.length <= 256) return value;
+  throw unexpectedAnswer(method, path, 200, `a string \`${field}\``, value);
+}
+
+/** A list field: absent means empty; anything but an array is an unexpected answer. */
+export function listField<T>(value: unknown, method: string, path: string, field: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw unexpectedAnswer(method, path, 200, `an array \`${field}\``, value);
+  return value as T[];
 }
 
 /**

@@ -1,7 +1,7 @@
 // Jobs API 2.2: one-time runs (docs/databricks-behaviour.md §4). Outputs are per TASK run id: the parent run
 // id answers 400, so callers iterate runs/get → tasks[].run_id.
 
-import type { ApiClient } from "./http.ts";
+import { type ApiClient, listField, unexpectedAnswer } from "./http.ts";
 
 export interface RunState {
   life_cycle_state?: string;
@@ -99,11 +99,13 @@ export async function submit(
   opts: { detached?: boolean } = {},
 ): Promise<number> {
   // The idempotency token makes a repeated submit return the same run: safe to retry after a lost answer.
-  const r = await client.post<{ run_id: number }>("/api/2.2/jobs/runs/submit", req, {
+  const r = await client.post<{ run_id: unknown }>("/api/2.2/jobs/runs/submit", req, {
     idempotent: true,
     ...opts,
   });
-  return r.run_id;
+  if (typeof r.run_id === "number" && Number.isSafeInteger(r.run_id)) return r.run_id;
+  if (typeof r.run_id === "string" && /^\d{1,16}$/.test(r.run_id)) return Number(r.run_id);
+  throw unexpectedAnswer("POST", "/api/2.2/jobs/runs/submit", 200, "a numeric `run_id`", r.run_id);
 }
 
 export function get(client: ApiClient, runId: number, opts: { detached?: boolean } = {}): Promise<Run> {
@@ -130,10 +132,10 @@ export async function list(
   client: ApiClient,
   opts: { activeOnly?: boolean; limit?: number } = {},
 ): Promise<Run[]> {
-  const r = await client.get<{ runs?: Run[] }>("/api/2.2/jobs/runs/list", {
+  const r = await client.get<{ runs?: unknown }>("/api/2.2/jobs/runs/list", {
     ...(opts.activeOnly ? { active_only: true } : {}),
     run_type: "SUBMIT_RUN",
     limit: opts.limit ?? 25,
   });
-  return r.runs ?? [];
+  return listField<Run>(r.runs, "GET", "/api/2.2/jobs/runs/list", "runs");
 }

@@ -2,7 +2,7 @@
 // Paths are passed as given (with or without /Workspace); the services decide which form to send.
 
 import { isDbxrError } from "../errors.ts";
-import { type ApiClient, encodePath } from "./http.ts";
+import { type ApiClient, encodePath, listField } from "./http.ts";
 
 export type ObjectType = "NOTEBOOK" | "DIRECTORY" | "FILE" | "LIBRARY" | "REPO" | "DASHBOARD";
 export type NotebookLanguage = "PYTHON" | "SCALA" | "SQL" | "R";
@@ -39,8 +39,8 @@ export async function getStatusOrUndefined(client: ApiClient, path: string): Pro
 
 /** Direct children of a folder; a file's path lists that file. An empty folder may omit `objects`. */
 export async function list(client: ApiClient, path: string): Promise<ObjectInfo[]> {
-  const r = await client.get<{ objects?: ObjectInfo[] }>("/api/2.0/workspace/list", { path });
-  return r.objects ?? [];
+  const r = await client.get<{ objects?: unknown }>("/api/2.0/workspace/list", { path });
+  return listField<ObjectInfo>(r.objects, "GET", "/api/2.0/workspace/list", "objects");
 }
 
 /** mkdir -p; idempotent. */

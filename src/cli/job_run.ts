@@ -5,7 +5,7 @@ import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { nonNegativeInt, previewOption } from "./parse.ts";
+import { previewOption, runTimeoutSeconds } from "./parse.ts";
 import { runListText, runReportText } from "../jobs/text.ts";
 
 const jobsLib = async () => ({
@@ -88,7 +88,7 @@ export function jobRunCommands(ctx: Ctx): Command[] {
         [] as string[],
       )
       .option("--run-name <name>", "the run's name (default: dbxr <file>)")
-      .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", nonNegativeInt, 0)
+      .option("--timeout <seconds>", "the run's timeout on Databricks (0: none)", runTimeoutSeconds, 0)
       .option("--no-wait", "return once submitted, with the run id")
       .addOption(previewOption("each task's logs_preview (the end of its log)"))
       .option("--no-cancel-on-interrupt", "leave the run going on Ctrl-C/SIGTERM")

@@ -14,7 +14,8 @@ export function positiveNumber(value: string): number {
 
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
+  // Safe integers only: 1e23 is an integer to JavaScript but not to any API that receives it.
+  if (!Number.isSafeInteger(n) || n < 0) {
     throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
   }
   return n;
@@ -22,7 +23,7 @@ export function nonNegativeInt(value: string): number {
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
+  if (!Number.isSafeInteger(n) || n <= 0) {
     throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
   }
   return n;
@@ -32,6 +33,17 @@ export function temperature(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 2) {
     throw new InvalidArgumentError(`expected a number from 0 to 2, got "${value}"`);
+  }
+  return n;
+}
+
+/** A run's timeout_seconds: an int32 on the Jobs API, 0 for none. */
+export function runTimeoutSeconds(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 2_147_483_647) {
+    throw new InvalidArgumentError(
+      `expected at most 2147483647 seconds (the Jobs API's limit), got "${value}"`,
+    );
   }
   return n;
 }

@@ -120,11 +120,11 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
     const arrived = state.now();
     const fault = state.faults.take(req.method, req.path);
     await state.sleep(state.latencyMs + (fault?.latencyMs ?? 0));
-    if (fault?.drop) {
+    if (fault?.drop && !fault.after) {
       state.requestLog.record(req, arrived, 0, "drop");
       return droppedResponse();
     }
-    if (fault?.status !== undefined) {
+    if (fault?.status !== undefined && !fault.after) {
       const res = faultResponse(fault, req.path);
       state.requestLog.record(req, arrived, res.status, "status");
       return res;
@@ -134,6 +134,17 @@ export function createEmulator(opts: EmulatorOptions = {}): Emulator {
       res = await route(req);
     } catch (e) {
       res = errorResponse(req, e);
+    }
+    if (fault?.after) {
+      // The work is done; only the answer is lost (drop) or replaced (status).
+      await res.body?.cancel();
+      if (fault.drop) {
+        state.requestLog.record(req, arrived, 0, "drop-after");
+        return droppedResponse();
+      }
+      const replaced = faultResponse(fault, req.path);
+      state.requestLog.record(req, arrived, replaced.status, "status-after");
+      return replaced;
     }
     state.requestLog.record(req, arrived, res.status, fault ? "latency" : undefined);
     return res;

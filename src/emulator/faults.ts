@@ -14,11 +14,16 @@ export interface FaultSpec {
   status?: number;
   /** A JSON value, or a string sent as-is. */
   body?: unknown;
-  /** Seconds, sent as `Retry-After` (429 defaults to 1). */
-  retry_after?: number;
-  retryAfter?: number;
+  /** Seconds, sent as `Retry-After` (429 defaults to 1; `false`: no header, a throttle without a hint). */
+  retry_after?: number | false;
+  retryAfter?: number | false;
   /** Drop the connection: headers go out, then the body stream fails, so the client's read throws. */
   drop?: boolean;
+  /**
+   * Apply `drop` or `status` AFTER the route has done its work: the request reached the API (a command was
+   * submitted, a run created) and only the answer is lost or replaced, as when a proxy fails on the way back.
+   */
+  after?: boolean;
   /** Delay the answer (alone: the request then proceeds normally). */
   latency_ms?: number;
   latencyMs?: number;
@@ -34,6 +39,7 @@ export interface ActiveFault {
   match: string;
   status?: number;
   drop?: boolean;
+  after?: boolean;
   latency_ms?: number;
   retry_after?: number;
   /** Hits left. */
@@ -55,6 +61,7 @@ export interface Fault {
   readonly body?: unknown;
   readonly retryAfter?: number;
   readonly drop: boolean;
+  readonly after: boolean;
   readonly latencyMs: number;
   remaining: number;
   skip: number;
@@ -123,13 +130,16 @@ export function parseFault(spec: unknown, id: number): Fault {
     throw new FaultSpecError("a fault needs at least one of status, drop or latency_ms");
   }
   if (status !== undefined && drop) throw new FaultSpecError("a fault cannot both answer a status and drop");
+  const after = s.after === true;
+  if (after && status === undefined && !drop) throw new FaultSpecError("after needs drop or status");
   const times = nonNegative(s.times, "times") ?? 1;
   if (!Number.isInteger(times) || times < 1) {
     throw new FaultSpecError(`fault times must be a positive integer (use a large number for "always")`);
   }
   const skip = nonNegative(s.skip, "skip") ?? 0;
-  let retryAfter = nonNegative(s.retry_after ?? s.retryAfter, "retry_after");
-  if (retryAfter === undefined && status === 429) retryAfter = 1;
+  const rawRetryAfter = s.retry_after ?? s.retryAfter;
+  let retryAfter = rawRetryAfter === false ? undefined : nonNegative(rawRetryAfter, "retry_after");
+  if (retryAfter === undefined && status === 429 && rawRetryAfter !== false) retryAfter = 1;
   return {
     id,
     description,
@@ -139,6 +149,7 @@ export function parseFault(spec: unknown, id: number): Fault {
     body: s.body,
     retryAfter,
     drop,
+    after,
     latencyMs,
     remaining: times,
     skip,
@@ -186,6 +197,7 @@ function describe(f: Fault): ActiveFault {
   const out: ActiveFault = { id: f.id, match: f.description, remaining: f.remaining, skip: f.skip };
   if (f.status !== undefined) out.status = f.status;
   if (f.drop) out.drop = true;
+  if (f.after) out.after = true;
   if (f.latencyMs) out.latency_ms = f.latencyMs;
   if (f.retryAfter !== undefined) out.retry_after = f.retryAfter;
   return out;

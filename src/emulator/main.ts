@@ -125,12 +125,17 @@ export interface RunningServer {
   host: string;
   /** Closes the emulator, then the server. */
   shutdown(): Promise<void>;
+  /** Stops listening (in-flight requests finish) but keeps the emulator and its state, to serve it again. */
+  stopListening(): Promise<void>;
   finished: Promise<void>;
 }
 
-/** Starts the server; it listens (and knows its URL) when this returns. */
-export function serve(args: ServerArgs, log: (line: string) => void): RunningServer {
-  const emulator = createEmulator(args.options);
+/**
+ * Starts the server; it listens (and knows its URL) when this returns. With `emulator`, serves that one (its
+ * state kept): a server that stops and comes back on the same port, as tests of an outage need.
+ */
+export function serve(args: ServerArgs, log: (line: string) => void, existing?: Emulator): RunningServer {
+  const emulator = existing ?? createEmulator(args.options);
   const abort = new AbortController();
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -154,6 +159,10 @@ export function serve(args: ServerArgs, log: (line: string) => void): RunningSer
     finished: server.finished,
     async shutdown() {
       await emulator.close();
+      abort.abort();
+      await server.finished;
+    },
+    async stopListening() {
       abort.abort();
       await server.finished;
     },

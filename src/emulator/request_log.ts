@@ -19,8 +19,11 @@ export interface RequestLogEntry {
   body?: unknown;
   /** How an authenticated request proved itself: `pat`, `oauth` or `context:<contextId>`. */
   auth?: string;
-  /** Set when an injected fault answered, dropped or delayed the request. */
-  fault?: "status" | "drop" | "latency";
+  /**
+   * Set when an injected fault answered, dropped or delayed the request; `drop-after` and `status-after`:
+   * the route did its work first, only its answer was lost or replaced.
+   */
+  fault?: "status" | "drop" | "latency" | "drop-after" | "status-after";
 }
 
 export const REDACTED = "[TOKEN]";

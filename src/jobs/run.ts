@@ -81,6 +81,12 @@ export async function runJob(
   o: RunOptions,
 ): Promise<{ report: RunReport; exitCode: number }> {
   const { client } = conn;
+  // "" would resolve to the working folder and upload all of it (its job_outputs/ included).
+  if (o.include.some((d) => d.trim() === "")) {
+    throw new DbxrError("InvalidArgument", "--include needs a folder, got an empty value.", {
+      hint: "dbxr job run --help",
+    });
+  }
   const local = resolve(o.file);
   let source: string | undefined;
   try {

@@ -45,9 +45,20 @@ export async function handleEviction(env: ReplEnv, goneContextId: string): Promi
         details: { gone_context_id: goneContextId },
       },
     );
+  // Or destroyed it (`dbxr destroy` took the context away): then no fresh context is made for it.
+  const destroyed = () =>
+    new DbxrError(
+      "NoSession",
+      `The session in ${env.projectDirLabel} was destroyed while this command waited; no fresh context was made.`,
+      {
+        hint: `dbxr status --project-dir ${env.projectDirQuoted}`,
+        details: { gone_context_id: goneContextId },
+      },
+    );
   // The triggering command did not run (or its context died under it): record it first, so that it is
   // not lost whatever happens next.
   await store.update(async (s) => {
+    if (s.status !== "active") throw destroyed();
     if (s.context_id !== goneContextId) throw replaced();
     if (!s.active_command) return s;
     const now = ctx.now();
@@ -78,21 +89,22 @@ export async function handleEviction(env: ReplEnv, goneContextId: string): Promi
     }
     throw e;
   }
-  const newId = await openContext(remote, contextLanguage(session));
-  await recordContext(ctx, {
-    host: env.host,
-    cluster_id: session.cluster_id,
-    context_id: newId,
-    project_dir: store.projectDir,
-    session_name: session.session_name,
-    reason: "eviction",
-  });
+  // Recorded before its bootstrap, so that a process killed meanwhile leaves no context nothing tracks.
+  const newId = await openContext(remote, contextLanguage(session), (id) =>
+    recordContext(ctx, {
+      host: env.host,
+      cluster_id: session.cluster_id,
+      context_id: id,
+      project_dir: store.projectDir,
+      session_name: session.session_name,
+      reason: "eviction",
+    }));
   const updated = await store.update(async (s) => {
-    if (s.context_id !== goneContextId) {
+    if (s.status !== "active" || s.context_id !== goneContextId) {
       await commands.destroyContext(remote.client, remote.clusterId, newId, { detached: true }).catch(
         () => {},
       );
-      throw replaced();
+      throw s.status !== "active" ? destroyed() : replaced();
     }
     return recordEviction(s, newId, ctx.now());
   });

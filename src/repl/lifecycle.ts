@@ -41,12 +41,21 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
   const remote = { ctx, client: conn.client, clusterId };
   await requireRunningCluster(remote);
 
-  if (existing && existing.status !== "destroyed" && o.force) {
-    // --force: the old context goes first (ignoring a context already gone), its file is kept aside.
-    await commands.destroyContext(conn.client, existing.cluster_id, existing.context_id).catch(() => {});
-  }
-  const contextId = await openContext(remote, o.language);
+  // Recorded in the per-user registry as soon as it exists, before its bootstrap: a create killed
+  // mid-bootstrap still leaves a context that `dbxr repl gc` can find.
+  const contextId = await openContext(remote, o.language, (id) =>
+    recordContext(ctx, {
+      host: conn.config.host!,
+      cluster_id: clusterId,
+      context_id: id,
+      project_dir: store.projectDir,
+      session_name: o.sessionName,
+      reason: "create",
+    }));
   let archived: string | undefined;
+  // --force: the replaced session's context goes only once the new one is recorded in its place, so that
+  // a create that fails (a 500, a dropped connection) leaves the old session as it was, and true.
+  let replaced: Session | undefined;
   // Decided under the lock on what is there now: another create may have won while our context started.
   try {
     await store.withLock(async () => {
@@ -67,6 +76,7 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
       // its active command as Cancelled first, as destroy does).
       let carried = current?.steps ?? [];
       if (current && current.status !== "destroyed") {
+        replaced = current;
         const active = current.active_command;
         const ended = destroy(current, ctx.now());
         if (active) {
@@ -99,14 +109,10 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
     await commands.destroyContext(conn.client, clusterId, contextId, { detached: true }).catch(() => {});
     throw e;
   }
-  await recordContext(ctx, {
-    host: conn.config.host!,
-    cluster_id: clusterId,
-    context_id: contextId,
-    project_dir: store.projectDir,
-    session_name: o.sessionName,
-    reason: "create",
-  });
+  if (replaced) {
+    // Ignoring a context already gone.
+    await commands.destroyContext(conn.client, replaced.cluster_id, replaced.context_id).catch(() => {});
+  }
   return {
     status: "created",
     project_dir: label,
@@ -304,7 +310,12 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     // A context that is already gone (evicted, cluster restarted) is what destroy wants anyway.
     if (!isDbxrError(e) || !(await isContextGone(env.remote, s.context_id).catch(() => true))) throw e;
   }
+  // Decided on what session.json holds under the lock: an exec that found the context gone meanwhile may
+  // have bound a fresh one (an eviction, as it saw it); that one goes too, or it would run on unseen.
+  let boundMeanwhile: string | undefined;
   const next = await store.update(async (cur) => {
+    if (cur.status === "destroyed") return cur;
+    if (cur.context_id !== s.context_id) boundMeanwhile = cur.context_id;
     const active = cur.active_command;
     const after = destroy(cur, ctx.now());
     if (active) {
@@ -317,6 +328,9 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     }
     return after;
   });
+  if (boundMeanwhile) {
+    await commands.destroyContext(env.remote.client, next.cluster_id, boundMeanwhile).catch(() => {});
+  }
   return {
     status: "destroyed",
     // As the seed: every recorded step.

@@ -136,9 +136,15 @@ export async function injectBootstrap(r: Remote, contextId: string): Promise<voi
 }
 
 /** Creates a context, and bootstraps it when it runs Python. */
-export async function openContext(r: Remote, language: Language): Promise<string> {
+/** `created` runs once the context exists, before its bootstrap (to record it where a crash cannot lose it). */
+export async function openContext(
+  r: Remote,
+  language: Language,
+  created?: (contextId: string) => Promise<void>,
+): Promise<string> {
   const id = await createContext(r, language);
   try {
+    await created?.(id);
     if (language === "python") await injectBootstrap(r, id);
     // Ctrl-C during the bootstrap (its requests are detached): the context is not wanted any more.
     r.ctx.signal.throwIfAborted();

@@ -15,11 +15,18 @@ export interface Served {
   control(method: string, path: string, body?: unknown): Promise<unknown>;
   /** Requests served so far, per "METHOD path". */
   counts(): Promise<Record<string, number>>;
+  /** Stops listening (connections are refused) while the emulator keeps its state and its contexts. */
+  stopListening(): Promise<void>;
+  /** Listens again on the same port, with the same emulator: a server that went away and came back. */
+  listenAgain(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 export async function served(options: ServerArgs["options"] = {}): Promise<Served> {
-  const server = serve({ port: 0, options: { seed: 7, timeScale: 50, ...options } }, () => {});
+  const args = { port: 0, options: { seed: 7, timeScale: 50, ...options } };
+  let server = serve(args, () => {});
+  const port = Number(new URL(server.host).port);
+  let listening = true;
   const home = await Deno.makeTempDir({ prefix: "dbxr-test-home-" });
   const baseEnv = { HOME: home, DATABRICKS_HOST: server.host, DATABRICKS_TOKEN: server.emulator.token };
   return {
@@ -43,8 +50,19 @@ export async function served(options: ServerArgs["options"] = {}): Promise<Serve
       const res = await fetch(`${server.host}/__emulator/requests/counts`);
       return (await res.json()).counts;
     },
+    async stopListening() {
+      if (!listening) return;
+      listening = false;
+      await server.stopListening();
+    },
+    listenAgain() {
+      if (listening) return;
+      server = serve({ ...args, port }, () => {}, server.emulator);
+      listening = true;
+    },
     async [Symbol.asyncDispose]() {
-      await server.shutdown();
+      if (listening) await server.shutdown();
+      else await server.emulator.close();
       await Deno.remove(home, { recursive: true });
     },
   };

@@ -193,3 +193,39 @@ Deno.test("faults over HTTP: POST a list or {faults}, GET them, DELETE them", as
   assertEquals((await te.call("DELETE", "/__emulator/faults")).status, 200);
   assertEquals((await te.get("/__emulator/faults")).body, { faults: [] });
 });
+
+Deno.test("after: the route does its work first, then only the answer is dropped or replaced", async () => {
+  await using te = testEmulator();
+  const id = await te.clusterId("team-shared");
+  await te.post("/api/2.1/clusters/delete", { cluster_id: id });
+  te.emu.control.fault({ match: "POST /api/2.1/clusters/start", drop: true, after: true });
+  const res = await te.emu.handle(
+    new Request(`${EMULATOR_ORIGIN}/api/2.1/clusters/start`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${te.emu.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ cluster_id: id }),
+    }),
+  );
+  await rejects(() => res.text(), /connection dropped/);
+  assertEquals(te.emu.control.requests().at(-1)!.fault, "drop-after");
+  // The start happened although its answer was lost.
+  const state = (await te.get(`${GET}?cluster_id=${id}`)).body as { state: string };
+  assert(state.state !== "TERMINATED", `started: ${state.state}`);
+  te.emu.control.fault({
+    match: "GET /api/2.1/clusters/list",
+    status: 502,
+    body: "<html>bad gateway</html>",
+    after: true,
+  });
+  const r = await te.get("/api/2.1/clusters/list");
+  assertEquals(r.status, 502);
+  assertEquals(te.emu.control.requests().at(-1)!.fault, "status-after");
+  throws(() => te.emu.control.fault({ match: "GET /x", latency_ms: 5, after: true }), ControlError);
+});
+
+Deno.test("retry_after: false sends a 429 without Retry-After", async () => {
+  await using te = testEmulator();
+  te.emu.control.fault({ match: "GET /api/2.1/clusters/list", status: 429, retry_after: false });
+  const r = await te.get("/api/2.1/clusters/list");
+  assertEquals([r.status, r.headers.get("retry-after")], [429, null]);
+});
