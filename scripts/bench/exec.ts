@@ -9,12 +9,10 @@
 // Usage: deno run -A scripts/bench/exec.ts [--rounds N] [--d SECONDS] [--also DIR]
 
 import { parseArgs } from "node:util";
-import { WorkspaceClient } from "@databricks/sdk-experimental";
 import * as commands from "../../src/api/commands.ts";
-import { ApiClient, createSend } from "../../src/api/http.ts";
-import { type Ctx, sleepWithSignal } from "../../src/ctx.ts";
+import { sleepWithSignal } from "../../src/ctx.ts";
+import { benchClients, runningClusterId } from "./clients.ts";
 import { serve } from "../../src/emulator/main.ts";
-import { Output } from "../../src/output.ts";
 import { poll } from "../../src/poll.ts";
 import { denoDir, ROOT_DIR as ROOT } from "../flags.ts";
 
@@ -33,29 +31,8 @@ const server = serve({ port: 0, options: { seed: 1 } }, () => {});
 const { host } = server;
 const token = server.emulator.token;
 
-const ctx: Ctx = {
-  env: () => undefined,
-  fetch: (r) => fetch(r),
-  now: () => performance.now(),
-  sleep: sleepWithSignal,
-  readTextFile: () => Promise.resolve(undefined),
-  writeTextFile: () => Promise.reject(new Error("no")),
-  readStdin: () => Promise.resolve(""),
-  run: () => Promise.reject(new Error("no")),
-  signal: new AbortController().signal,
-  random: Math.random,
-  stdoutIsTty: false,
-  stderrIsTty: false,
-  out: new Output({ stdout: () => {}, stderr: () => {}, stdoutIsTty: false, stderrIsTty: false }),
-};
-const credentials = { authType: "pat", header: () => Promise.resolve(`Bearer ${token}`), invalidate() {} };
-const send = createSend(ctx, { userAgent: "dbxr-bench" });
-const client = new ApiClient(ctx, { host, credentials, userAgent: "dbxr-bench", send });
-const sdk = new WorkspaceClient({ host, token, authType: "pat" });
-
-const clusterId =
-  (await (await fetch(`${host}/api/2.1/clusters/list`, { headers: { authorization: `Bearer ${token}` } }))
-    .json()).clusters.find((c: { state: string }) => c.state === "RUNNING").cluster_id;
+const { ctx, client, sdk } = benchClients(host, token);
+const clusterId = await runningClusterId(host, token);
 const contextId = await commands.createContext(client, clusterId, "python");
 await poll(ctx, async () => {
   const s = await commands.contextStatus(client, clusterId, contextId);
