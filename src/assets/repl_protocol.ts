@@ -35,18 +35,29 @@ export interface OutputChunk {
 /** Parses the text result of {@link outputChunkCommand}: its last line that is the chunk's JSON
  * (another thread of the user's may print around it). Null when there is none. */
 export function parseOutputChunk(text: string): OutputChunk | null {
+  return lastChunkLine(
+    text,
+    (v) =>
+      Number.isSafeInteger(v.total) && Number.isSafeInteger(v.offset) && typeof v.data === "string" &&
+        typeof v.cut === "boolean"
+        ? { total: v.total, offset: v.offset, bytes: fromBase64(v.data), cut: v.cut }
+        : null,
+  );
+}
+
+/**
+ * The last line of a helper command's output that is its chunk JSON (`{"total":…}`) and that `accept`
+ * takes: the user's other threads may print around it. Null when there is none.
+ */
+// deno-lint-ignore no-explicit-any
+function lastChunkLine<T>(text: string, accept: (v: any) => T | null): T | null {
   const lines = text.split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i].trim();
     if (!line.startsWith('{"total":')) continue;
     try {
-      const v = JSON.parse(line);
-      if (
-        Number.isSafeInteger(v.total) && Number.isSafeInteger(v.offset) && typeof v.data === "string" &&
-        typeof v.cut === "boolean"
-      ) {
-        return { total: v.total, offset: v.offset, bytes: fromBase64(v.data), cut: v.cut };
-      }
+      const r = accept(JSON.parse(line));
+      if (r !== null) return r;
     } catch { /* not ours */ }
   }
   return null;
@@ -145,28 +156,14 @@ export interface OutputZChunk {
 
 /** Parses the text result of {@link outputZChunkCommand} (its last line that is the chunk's JSON). */
 export function parseOutputZChunk(text: string): OutputZChunk | null {
-  const lines = text.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i].trim();
-    if (!line.startsWith('{"total":')) continue;
-    try {
-      const v = JSON.parse(line);
-      if (
-        Number.isSafeInteger(v.total) && Number.isSafeInteger(v.offset) && Number.isSafeInteger(v.n) &&
+  return lastChunkLine(
+    text,
+    (v) =>
+      Number.isSafeInteger(v.total) && Number.isSafeInteger(v.offset) && Number.isSafeInteger(v.n) &&
         typeof v.z === "string" && typeof v.cut === "boolean" && Number.isSafeInteger(v.written)
-      ) {
-        return {
-          total: v.total,
-          offset: v.offset,
-          n: v.n,
-          z: fromBase64(v.z),
-          cut: v.cut,
-          written: v.written,
-        };
-      }
-    } catch { /* not ours */ }
-  }
-  return null;
+        ? { total: v.total, offset: v.offset, n: v.n, z: fromBase64(v.z), cut: v.cut, written: v.written }
+        : null,
+  );
 }
 
 async function inflate(z: Uint8Array): Promise<Uint8Array> {
