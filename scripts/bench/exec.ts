@@ -9,11 +9,7 @@
 // Usage: deno run -A scripts/bench/exec.ts [--rounds N] [--d SECONDS] [--also DIR]
 
 import { parseArgs } from "node:util";
-import * as commands from "../../src/api/commands.ts";
-import { sleepWithSignal } from "../../src/ctx.ts";
-import { benchClients, runningClusterId } from "./clients.ts";
-import { serve } from "../../src/emulator/main.ts";
-import { poll } from "../../src/poll.ts";
+import { benchWorkspace } from "./clients.ts";
 import { denoDir, ROOT_DIR as ROOT } from "../flags.ts";
 
 const { values } = parseArgs({
@@ -27,43 +23,13 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 const D = Number(values.d);
 
-const server = serve({ port: 0, options: { seed: 1 } }, () => {});
-const { host } = server;
-const token = server.emulator.token;
-
-const { ctx, client, sdk } = benchClients(host, token);
-const clusterId = await runningClusterId(host, token);
-const contextId = await commands.createContext(client, clusterId, "python");
-await poll(ctx, async () => {
-  const s = await commands.contextStatus(client, clusterId, contextId);
-  return s.status === "Running" ? { done: true, value: 1 } : { done: false };
-}, { timeoutMs: 60_000, schedule: () => 100 });
-
-async function statusCount(): Promise<number> {
-  const r = await fetch(`${host}/__emulator/requests/counts`);
-  return (await r.json()).counts["GET /api/1.2/commands/status"] ?? 0;
-}
+const { host, token, clusterId, fixed50: fixed50At, sdkWaiter: sdkAt, statusCount, close } =
+  await benchWorkspace();
 
 const CODE = `import time; time.sleep(${D})`;
 
-const fixed50 = async () => {
-  const id = await commands.execute(client, { clusterId, contextId, language: "python", command: CODE });
-  while (true) {
-    const s = await commands.commandStatus(client, { clusterId, contextId, commandId: id });
-    if (commands.TERMINAL_COMMAND_STATES.has(s.status)) return;
-    await sleepWithSignal(50);
-  }
-};
-
-const sdkWaiter = async () => {
-  const waiter = await sdk.commandExecution.execute({
-    clusterId,
-    contextId,
-    language: "python",
-    command: CODE,
-  });
-  await waiter.wait();
-};
+const fixed50 = () => fixed50At(CODE);
+const sdkWaiter = () => sdkAt(CODE);
 
 const home = await Deno.makeTempDir();
 const project = await Deno.makeTempDir();
@@ -154,8 +120,7 @@ try {
     await other(["destroy"]);
     await Deno.remove(otherProject, { recursive: true });
   }
-  await commands.destroyContext(client, clusterId, contextId).catch(() => {});
-  await server.shutdown();
+  await close();
   await Deno.remove(home, { recursive: true });
   await Deno.remove(project, { recursive: true });
 }

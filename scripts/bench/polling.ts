@@ -9,9 +9,7 @@
 // Usage: deno run -A scripts/bench/polling.ts [--quick]
 
 import * as commands from "../../src/api/commands.ts";
-import { sleepWithSignal } from "../../src/ctx.ts";
-import { benchClients, runningClusterId } from "./clients.ts";
-import { serve } from "../../src/emulator/main.ts";
+import { benchWorkspace, type Waiter } from "./clients.ts";
 import { commandSchedule, poll } from "../../src/poll.ts";
 import { denoDir, permissionFlags, ROOT_DIR as ROOT } from "../flags.ts";
 
@@ -21,24 +19,8 @@ const LATENCIES = QUICK ? [0] : [0, 100];
 
 const flags = permissionFlags();
 
-const server = serve({ port: 0, options: { seed: 1 } }, () => {});
-const host = server.host;
-const token = server.emulator.token;
-
-const { ctx, client, sdk } = benchClients(host, token);
-const clusterId = await runningClusterId(host, token);
-const contextId = await commands.createContext(client, clusterId, "python");
-await poll(ctx, async () => {
-  const s = await commands.contextStatus(client, clusterId, contextId);
-  return s.status === "Running" ? { done: true, value: 1 } : { done: false };
-}, { timeoutMs: 60_000, schedule: () => 100 });
-
-async function statusCount(): Promise<number> {
-  const r = await fetch(`${host}/__emulator/requests/counts`);
-  return (await r.json()).counts["GET /api/1.2/commands/status"] ?? 0;
-}
-
-type Waiter = (command: string) => Promise<void>;
+const { host, token, ctx, client, clusterId, contextId, fixed50, sdkWaiter, statusCount, close } =
+  await benchWorkspace();
 
 const ours: Waiter = async (command) => {
   const id = await commands.execute(client, { clusterId, contextId, language: "python", command });
@@ -47,20 +29,6 @@ const ours: Waiter = async (command) => {
     return commands.TERMINAL_COMMAND_STATES.has(s.status) ? { done: true, value: s } : { done: false };
   }, { timeoutMs: 60_000, schedule: commandSchedule });
   if (!o.done) throw new Error("timeout");
-};
-
-const fixed50: Waiter = async (command) => {
-  const id = await commands.execute(client, { clusterId, contextId, language: "python", command });
-  while (true) {
-    const s = await commands.commandStatus(client, { clusterId, contextId, commandId: id });
-    if (commands.TERMINAL_COMMAND_STATES.has(s.status)) return;
-    await sleepWithSignal(50);
-  }
-};
-
-const sdkWaiter: Waiter = async (command) => {
-  const waiter = await sdk.commandExecution.execute({ clusterId, contextId, language: "python", command });
-  await waiter.wait();
 };
 
 async function measure(w: Waiter, d: number) {
@@ -118,8 +86,7 @@ try {
 } finally {
   await fetch(`${host}/__emulator/latency`, { method: "POST", body: JSON.stringify({ ms: 0 }) });
   await cli(["destroy"]);
-  await commands.destroyContext(client, clusterId, contextId).catch(() => {});
-  await server.shutdown();
+  await close();
   await Deno.remove(home, { recursive: true });
   await Deno.remove(project, { recursive: true });
 }
