@@ -9,6 +9,23 @@ export type Shell = (typeof SHELLS)[number];
 
 const key = (n: CompletionNode) => n.path.join(" ");
 
+/**
+ * One word of the command line, in bash and zsh alike: a known subcommand extends the command path, an
+ * option that takes a value skips that value.
+ */
+const WALK_WORD = `    case "$word" in
+      --*=*) ;;
+      -*)
+        spec="$(_dbxr_option_value "$cmdpath" "$word")"
+        if [[ -n "$spec" ]]; then i=$((i + 1)); fi
+        ;;
+      *)
+        if [[ " $(_dbxr_subcommands "$cmdpath") " == *" $word "* ]]; then
+          cmdpath="\${cmdpath:+$cmdpath }$word"
+        fi
+        ;;
+    esac`;
+
 /** `kind words...` as one word list, read back by the shell functions. */
 function valueSpec(v: { kind: ValueKind; words: string[] }): string {
   return v.kind === "words" ? `words ${v.words.join(" ")}` : v.kind;
@@ -48,18 +65,7 @@ _dbxr() {
   COMPREPLY=()
   for (( i = 1; i < COMP_CWORD; i++ )); do
     word="\${COMP_WORDS[i]}"
-    case "$word" in
-      --*=*) ;;
-      -*)
-        spec="$(_dbxr_option_value "$cmdpath" "$word")"
-        if [[ -n "$spec" ]]; then i=$((i + 1)); fi
-        ;;
-      *)
-        if [[ " $(_dbxr_subcommands "$cmdpath") " == *" $word "* ]]; then
-          cmdpath="\${cmdpath:+$cmdpath }$word"
-        fi
-        ;;
-    esac
+${WALK_WORD}
   done
   if (( COMP_CWORD > 1 )); then
     local prev="\${COMP_WORDS[COMP_CWORD-1]}"
@@ -159,18 +165,7 @@ _dbxr() {
   local -a menu
   for (( i = 2; i < CURRENT; i++ )); do
     word="\${words[i]}"
-    case "$word" in
-      --*=*) ;;
-      -*)
-        spec="$(_dbxr_option_value "$cmdpath" "$word")"
-        if [[ -n "$spec" ]]; then i=$((i + 1)); fi
-        ;;
-      *)
-        if [[ " $(_dbxr_subcommands "$cmdpath") " == *" $word "* ]]; then
-          cmdpath="\${cmdpath:+$cmdpath }$word"
-        fi
-        ;;
-    esac
+${WALK_WORD}
   done
   if (( CURRENT > 2 )); then
     local prev="\${words[CURRENT-1]}"
