@@ -3,7 +3,7 @@
 // runs top to bottom and calls its own functions. The tokenizer emits no INDENT/DEDENT, so a block is read
 // off the column of each statement's first token.
 
-import { codeTokens, type PyCall, statements } from "./pycalls.ts";
+import { bracketItems, codeTokens, type PyCall, statements } from "./pycalls.ts";
 import type { Token } from "./pytokens.ts";
 
 export interface PyDef {
@@ -69,36 +69,16 @@ export function blocksOf(tokens: Token[]): PyBlocks {
 
 function paramsOf(tokens: Token[]): PyDef["params"] {
   if (tokens[0]?.text !== "(") return [];
-  const out: PyDef["params"] = [];
-  let depth = 0;
-  let cur: Token[] = [];
-  const flush = () => {
+  return bracketItems(tokens, 0).items.flatMap((cur) => {
     let i = 0;
     while (cur[i]?.text === "*" || cur[i]?.text === "**") i++;
     const name = cur[i];
-    if (name?.kind === "name") {
-      const colon = cur.findIndex((t) => t.text === ":");
-      const eq = cur.findIndex((t) => t.text === "=");
-      const ann = colon < 0 ? [] : cur.slice(colon + 1, eq > colon ? eq : undefined);
-      out.push({ name: name.text, annotation: ann.map((t) => t.text).join("") });
-    }
-    cur = [];
-  };
-  for (const t of tokens) {
-    if (t.kind === "op" && "([{".includes(t.text)) {
-      depth++;
-      if (depth === 1) continue;
-    } else if (t.kind === "op" && ")]}".includes(t.text)) {
-      depth--;
-      if (depth === 0) break;
-    } else if (depth === 1 && t.text === ",") {
-      flush();
-      continue;
-    }
-    cur.push(t);
-  }
-  flush();
-  return out;
+    if (name?.kind !== "name") return [];
+    const colon = cur.findIndex((t) => t.text === ":");
+    const eq = cur.findIndex((t) => t.text === "=");
+    const ann = colon < 0 ? [] : cur.slice(colon + 1, eq > colon ? eq : undefined);
+    return [{ name: name.text, annotation: ann.map((t) => t.text).join("") }];
+  });
 }
 
 /** The innermost function whose body holds this line, if any. */

@@ -122,11 +122,20 @@ export function findCalls(allTokens: Token[], source: string): PyCall[] {
 
 /** Splits the arguments of the call whose `(` is at `open`; returns them and the index of `)`. */
 function splitArgs(tokens: Token[], open: number, source: string): { args: PyArg[]; close: number } {
-  const args: PyArg[] = [];
+  const { items, close } = bracketItems(tokens, open);
+  return { args: items.map((seg) => toArg(seg, source)), close };
+}
+
+/**
+ * The comma-separated items (non-empty, newlines dropped) of the bracket opened at `open`, and the index of
+ * the bracket that closes it; nested brackets stay inside their item.
+ */
+export function bracketItems(tokens: Token[], open: number): { items: Token[][]; close: number } {
+  const items: Token[][] = [];
   let depth = 0;
   let segment: Token[] = [];
   const flush = () => {
-    if (segment.length > 0) args.push(toArg(segment, source));
+    if (segment.length > 0) items.push(segment);
     segment = [];
   };
   let k = open;
@@ -145,7 +154,7 @@ function splitArgs(tokens: Token[], open: number, source: string): { args: PyArg
     if (t.kind !== "newline") segment.push(t);
   }
   flush();
-  return { args, close: k };
+  return { items, close: k };
 }
 
 function toArg(seg: Token[], source: string): PyArg {
