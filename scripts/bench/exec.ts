@@ -64,10 +64,13 @@ const other = otherRoot ? cliOf(otherRoot, otherProject) : undefined;
 
 type Marks = { spawnedAt: number; endedAt: number; origin: number; marks: Array<[number, string]> };
 const traces: Marks[] = [];
+const otherTraces: Marks[] = [];
 let step = 0;
-const cliExec = async () => {
+const tracedExec = (run: typeof cli, into: Marks[], prefix: string) => async () => {
   const spawnedAt = performance.timeOrigin + performance.now();
-  const r = await cli(["exec", "--command", CODE, "--tag", `b${++step}`], { DBXR_TRACE_TIMINGS: "1" });
+  const r = await run(["exec", "--command", CODE, "--tag", `${prefix}${++step}`], {
+    DBXR_TRACE_TIMINGS: "1",
+  });
   const endedAt = performance.timeOrigin + performance.now();
   if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stdout));
   const lines = new TextDecoder().decode(r.stderr).split("\n").filter((l) => l.startsWith("[timing] "));
@@ -76,17 +79,16 @@ const cliExec = async () => {
     const [, t, ...name] = l.split(" ");
     return [Number(t), name.join(" ")] as [number, string];
   });
-  traces.push({ spawnedAt, endedAt, origin, marks });
+  into.push({ spawnedAt, endedAt, origin, marks });
 };
+const cliExec = tracedExec(cli, traces, "b");
 
 for (const c of other ? [cli, other] : [cli]) {
   const created = await c(["create", "--cluster-id", clusterId, "--session-name", "bench"]);
   if (created.code !== 0) throw new Error(new TextDecoder().decode(created.stdout));
 }
-const otherExec = async () => {
-  const r = await other!(["exec", "--command", CODE, "--tag", `o${++step}`]);
-  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stdout));
-};
+// The other checkout is traced too (phases that it does not mark show as "–").
+const otherExec = other ? tracedExec(other, otherTraces, "o") : async () => {};
 
 const waiters = { fixed50, cli: cliExec, sdk: sdkWaiter, ...(other ? { other: otherExec } : {}) } as const;
 type Name = "fixed50" | "cli" | "sdk" | "other";
@@ -102,6 +104,7 @@ try {
   await cliExec(); // warm-up: module cache, the context's first command
   if (other) await otherExec();
   traces.length = 0;
+  otherTraces.length = 0;
   const names = Object.keys(waiters) as Name[];
   for (let round = 0; round < ROUNDS; round++) {
     loads.push(load());
@@ -205,10 +208,19 @@ console.log(
   `\nWhere the \`dbxr exec\` process's time goes (medians over the ${ROUNDS} traced runs; medians of the ` +
     "phases need not add up to the median total):\n",
 );
-console.log("| phase | ms |");
-console.log("|---|---|");
-for (const [name, f] of PHASES) console.log(`| ${name} | ${median(traces.map(f)).toFixed(1)} |`);
-console.log(`| total (spawn to exit) | ${median(traces.map((m) => m.endedAt - m.spawnedAt)).toFixed(0)} |`);
+const cell = (ts: Marks[], f: (m: Marks) => number) => {
+  const v = median(ts.map(f).filter((x) => Number.isFinite(x)));
+  return Number.isFinite(v) ? v.toFixed(1) : "–";
+};
+const total = (m: Marks) => m.endedAt - m.spawnedAt;
+console.log(other ? `| phase | ms | ms of ${otherRoot} |` : "| phase | ms |");
+console.log(other ? "|---|---|---|" : "|---|---|");
+for (const [name, f] of PHASES) {
+  console.log(`| ${name} | ${cell(traces, f)} |${other ? ` ${cell(otherTraces, f)} |` : ""}`);
+}
+console.log(
+  `| total (spawn to exit) | ${cell(traces, total)} |${other ? ` ${cell(otherTraces, total)} |` : ""}`,
+);
 console.log(
   `\nPer run: ${median(traces.map((m) => countOf(m, "write:") - countOf(m, "write:done")))} atomic writes ` +
     `(each: temp file, fsync, rename, directory fsync), ${
