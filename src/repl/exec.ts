@@ -25,11 +25,26 @@ import {
   runningTip,
   startStep,
 } from "../session/transitions.ts";
-import { deriveStatus, type MappedResult, mapResult } from "./results.ts";
-import { isContextGone, recoverOutput } from "./remote.ts";
-import { evictionOrRethrow, handleEviction } from "./eviction.ts";
+import type { MappedResult } from "./results.ts";
 import { type ReplEnv, shownPath } from "./env.ts";
 import { mark } from "../trace.ts";
+
+/**
+ * What exec needs only once a command has ended or failed: result parsing, output recovery, eviction
+ * recovery (and with them the bootstrap asset and the cluster modules). Imported lazily, started while the
+ * process waits for the command (poll's idle time), so that loading them is not part of the time before
+ * the submit; a path that needs them earlier (a stale command in phase 1, a failed submit) awaits them.
+ */
+let afterwardsLoad: Promise<Afterwards> | undefined;
+type Afterwards =
+  & typeof import("./results.ts")
+  & typeof import("./remote.ts")
+  & typeof import("./eviction.ts");
+export function afterwards(): Promise<Afterwards> {
+  afterwardsLoad ??= Promise.all([import("./results.ts"), import("./remote.ts"), import("./eviction.ts")])
+    .then(([results, remote, eviction]) => ({ ...results, ...remote, ...eviction }));
+  return afterwardsLoad;
+}
 
 export interface ExecResponse {
   cmd_id: string;
@@ -81,7 +96,11 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   // (held by this process until the command id is recorded) tells others that the step is being
   // submitted, not in doubt.
   const early = await store.withLock(async (): Promise<ExecResult | undefined> => {
-    session = await env.loadSession();
+    // The scan of repl_outputs/ does not depend on session.json (step files, like session.json, change
+    // only under this lock): both are read at once; the scan is redone when an earlier command is
+    // finalised here (that writes its files).
+    let highestOnDisk: number;
+    [session, highestOnDisk] = await Promise.all([env.loadSession(), highestStepOnDisk(store.projectDir)]);
     const c = classifyActive(session);
     let evicted: ExecResult | undefined;
     if (c.kind === "pending") {
@@ -90,27 +109,34 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       if (s && "transient" in s) throw s.transient; // cannot tell whether the earlier command has ended
       if (s && commands.TERMINAL_COMMAND_STATES.has(s.status)) {
         await finalize(env, c.active, s, o.previewChars);
-        session = await env.loadSession();
       } else if (s) {
         throw busyError(session, env.projectDirLabel);
-      } else {
-        session = await env.loadSession(); // finalised as evicted by statusOrEviction
-      }
+      } // else finalised as evicted by statusOrEviction
+      [session, highestOnDisk] = await Promise.all([env.loadSession(), highestStepOnDisk(store.projectDir)]);
     } else if (c.kind === "in-doubt") {
       throw busyError(session, env.projectDirLabel, await store.submitterAlive(c.active.submit_lock));
     }
     const started = startStep(session, {
       tag: o.tag,
       now: env.ctx.now(),
-      highestOnDisk: await highestStepOnDisk(store.projectDir),
+      highestOnDisk,
       projectDir: env.projectDirLabel,
       ...(o.replay !== undefined ? { replay: o.replay } : {}),
       ...(o.replayOf !== undefined ? { replay_of: o.replayOf } : {}),
     });
     ({ active, files } = started);
     language = active.language as Language;
-    // The code first: if we die after this, the step number is only skipped, never reused.
-    await writeCommandFile(store.projectDir, files, o.code);
+    // The code before the record: if we die after this, the step number is only skipped, never reused.
+    // The submit lock is taken meanwhile (a separate file; the kernel drops it if we die), and both are in
+    // place before session.json records the step.
+    const [wrote, locked] = await Promise.allSettled([
+      writeCommandFile(store.projectDir, files, o.code),
+      evicted ? Promise.resolve(undefined) : store.holdSubmitLock(active.step),
+    ]);
+    if (wrote.status === "rejected" || locked.status === "rejected") {
+      if (locked.status === "fulfilled") await locked.value?.release();
+      throw wrote.status === "rejected" ? wrote.reason : (locked as PromiseRejectedResult).reason;
+    }
     if (evicted) {
       // The earlier command's context is gone: this one is not run on the fresh context, whose state
       // would silently differ; it is recorded as ContextEvicted and the replay plan is returned.
@@ -125,7 +151,7 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       );
       return evicted;
     }
-    submitLock = await store.holdSubmitLock(active.step);
+    submitLock = locked.value!;
     active = { ...active, pid: Deno.pid, submit_lock: submitLock.rel };
     session = { ...started.session, active_command: active };
     await store.write(session);
@@ -153,8 +179,9 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   // Phase 3, under the lock: decide on what the session says now (a cancel may have been requested,
   // a destroy or create --force may have ended the step meanwhile).
   mark("exec:phase3");
+  const clusterId = session.cluster_id; // of the session that phase 1 recorded the step in
   let cancelRequested = false;
-  const after = await withLockPersistently(env, async (): Promise<ExecResult | undefined> => {
+  const phase3 = withLockPersistently(env, async (): Promise<ExecResult | undefined> => {
     try {
       const now = await env.loadSession();
       const mine = now.active_command?.step === active.step && now.context_id === active.context_id &&
@@ -184,17 +211,30 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
       await submitLock?.release();
     }
   });
-  if (after) return after;
-  if (cancelRequested) {
-    // `dbxr cancel` came while we submitted: it is waiting for this id, and we send the cancel too.
-    await commands.cancel(remote.client, {
-      clusterId: session.cluster_id,
-      contextId: session.context_id,
-      commandId: commandId!,
-    }, { detached: true }).catch(() => {});
+  if (commandId === undefined) {
+    const after = await phase3;
+    // submitFailed answers or throws; an undefined here would be a bug, not a command to wait for.
+    if (after) return after;
+    throw new DbxrError("Error", "internal error: a failed submit was not recorded");
   }
+  const recorded = phase3.then(async (after) => {
+    if (after) return after;
+    mark("exec:recorded");
+    if (cancelRequested) {
+      // `dbxr cancel` came while we submitted: it is waiting for this id, and we send the cancel too.
+      await commands.cancel(remote.client, {
+        clusterId: session.cluster_id,
+        contextId: session.context_id,
+        commandId: commandId!,
+      }, { detached: true }).catch(() => {});
+    }
+    return undefined;
+  });
+  // The wait starts while phase 3 records the command id: its first status requests only read, and every
+  // decision on what they return (finalize, eviction, Running, Ctrl-C) waits for phase 3 (waitAndFinalize).
+  // A kill -9 meanwhile leaves what it left before: the id recorded or not (in doubt), nothing else.
   mark("exec:wait");
-  return await waitAndFinalize(env, active, commandId!, o.timeoutSeconds, o.previewChars);
+  return await waitAndFinalize(env, active, clusterId, commandId, o.timeoutSeconds, o.previewChars, recorded);
 }
 
 /**
@@ -264,16 +304,28 @@ export async function awaitStep(
       );
     }
     const left = looped ? Math.max(1, Math.round((deadline - performance.now()) / 1000)) : timeoutSeconds;
-    return await waitAndFinalize(env, c.active, c.command_id, left, previewChars);
+    return await waitAndFinalize(env, c.active, session.cluster_id, c.command_id, left, previewChars);
   }
 }
 
+/** Why exec's wait stopped before deciding anything: phase 3 answered (or failed) instead. */
+const PHASE3_ANSWERED = new DOMException("exec's phase 3 answered", "AbortError");
+
+/**
+ * Polls the command until it ends, then finalizes it. `recorded` is exec's phase 3 (the command id being
+ * recorded under the lock), which runs while the first polls go out: a poll only reads (session.json and
+ * the command's status), and nothing is decided on what it read (finalize, eviction recovery, Running,
+ * the Ctrl-C handling) before phase 3 is done; when phase 3 answers itself (the step was ended by another
+ * process) or fails, that is the answer and the polls' findings are dropped.
+ */
 async function waitAndFinalize(
   env: ReplEnv,
   active: ActiveCommand,
+  clusterId: string,
   commandId: string,
   timeoutSeconds: number,
   previewChars: number,
+  recorded: Promise<ExecResult | undefined> = Promise.resolve(undefined),
 ): Promise<ExecResult> {
   const { ctx } = env;
   const startedAt = parseIso(active.started_at) ?? ctx.now();
@@ -287,14 +339,39 @@ async function waitAndFinalize(
   let lastFailure: DbxrError | undefined;
   let gaveUp = false;
   const progress = ctx.out.wait(filesOf(active, active.language).cmd_id);
+  let phase3: { answer: ExecResult } | { error: unknown } | undefined;
+  const stop = new AbortController();
+  const phase3Done = recorded.then(
+    (answer) => {
+      if (answer) phase3 = { answer };
+    },
+    (error) => {
+      phase3 = { error };
+    },
+  ).finally(() => {
+    if (phase3) stop.abort(PHASE3_ANSWERED);
+  });
+  const phase3Outcome = (): ExecResult => {
+    if (phase3 && "error" in phase3) throw phase3.error;
+    return phase3!.answer;
+  };
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
-      const current = await env.loadSession();
-      if (current.context_id !== active.context_id) {
+      // The session (has another process replaced the context?) and the status, read at once.
+      const [current, fetched] = await Promise.all([
+        env.loadSession().then((s) => ({ ok: true as const, s }), (error) => ({ ok: false as const, error })),
+        // The ids the command was submitted with: when the session no longer has this context, what this
+        // answers is dropped below.
+        fetchStatus(env, { clusterId, contextId: active.context_id, commandId }),
+      ]);
+      await phase3Done;
+      if (phase3) throw PHASE3_ANSWERED;
+      if (!current.ok) throw current.error;
+      if (current.s.context_id !== active.context_id) {
         // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
         throw replacedError(env, active);
       }
-      const s = await statusOrEviction(env, current, commandId, (r) => evicted = r);
+      const s = await judgeStatus(env, active.context_id, fetched, (r) => evicted = r);
       if (!s) return { done: true, value: undefined as unknown as CommandStatusResponse };
       if ("transient" in s) {
         failures++;
@@ -315,10 +392,16 @@ async function waitAndFinalize(
     }, {
       timeoutMs: timeoutSeconds * 1000,
       schedule: commandSchedule,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, stop.signal]),
       startedAt,
-      onPoll: progress.step,
+      onPoll: (text, ms) => {
+        progress.step(text, ms);
+        // The process sleeps until the next poll: load what finalize needs now (see afterwards()).
+        void afterwards();
+      },
     });
+    await phase3Done; // a wait that timed out before phase 3 was done
+    if (phase3) return phase3Outcome();
     const waited = ctx.now() - startedAt;
     if (evicted) {
       progress.end("ContextEvicted", waited);
@@ -357,6 +440,9 @@ async function waitAndFinalize(
     }
     return done;
   } catch (e) {
+    // Phase 3's answer (or failure) comes first: it decides whether this command is still ours at all.
+    await phase3Done;
+    if (phase3) return phase3Outcome();
     if (!(e instanceof DOMException && e.name === "AbortError") && !ctx.signal.aborted) throw e;
     // Ctrl-C / SIGTERM: cancel the remote command, give it a moment to settle, keep what it left.
     return await interrupted(env, active, commandId, last, previewChars);
@@ -375,7 +461,7 @@ async function interrupted(
 ): Promise<ExecResult> {
   const settle = await cancelAndSettleOutcome(env, commandId, SETTLE_MS).catch(() => undefined);
   const settled = settle?.value;
-  if (settled && deriveStatus(settled) !== "Cancelled") {
+  if (settled && (await afterwards()).deriveStatus(settled) !== "Cancelled") {
     // It ended on its own before the cancel reached it: record what really happened.
     return await finalize(env, active, settled, previewChars);
   }
@@ -464,20 +550,39 @@ async function statusOrEviction(
   commandId: string,
   onEvicted?: (r: ExecResult) => void,
 ): Promise<CommandStatusResponse | undefined | { transient: DbxrError }> {
+  const fetched = await fetchStatus(env, {
+    clusterId: session.cluster_id,
+    contextId: session.context_id,
+    commandId,
+  });
+  return await judgeStatus(env, session.context_id, fetched, onEvicted);
+}
+
+type Fetched = { ok: true; status: CommandStatusResponse } | { ok: false; error: unknown };
+
+/** One commands/status request, its failure as a value: judged (judgeStatus) once the caller may act on it. */
+function fetchStatus(
+  env: ReplEnv,
+  ids: { clusterId: string; contextId: string; commandId: string },
+): Promise<Fetched> {
+  return commands.commandStatus(env.remote.client, ids)
+    .then((status) => ({ ok: true as const, status }), (error) => ({ ok: false as const, error }));
+}
+
+/** statusOrEviction's judgement of a fetched status. */
+async function judgeStatus(
+  env: ReplEnv,
+  contextId: string,
+  fetched: Fetched,
+  onEvicted?: (r: ExecResult) => void,
+): Promise<CommandStatusResponse | undefined | { transient: DbxrError }> {
+  if (fetched.ok) return fetched.status;
   try {
-    return await commands.commandStatus(env.remote.client, {
-      clusterId: session.cluster_id,
-      contextId: session.context_id,
-      commandId,
-    });
-  } catch (e) {
-    try {
-      onEvicted?.(await evictionOrRethrow(env, session.context_id, e));
-      return undefined;
-    } catch (e2) {
-      if (isTransientFailure(e2)) return { transient: e2 };
-      throw e2;
-    }
+    onEvicted?.(await (await afterwards()).evictionOrRethrow(env, contextId, fetched.error));
+    return undefined;
+  } catch (e2) {
+    if (isTransientFailure(e2)) return { transient: e2 };
+    throw e2;
   }
 }
 
@@ -510,6 +615,7 @@ async function submitFailed(
       { hint: runningTip(env.projectDirLabel).cancel, details: e.details },
     );
   }
+  const { isContextGone, handleEviction } = await afterwards();
   if (await isContextGone(env.remote, session.context_id).catch(() => false)) {
     return await handleEviction(env, session.context_id);
   }
@@ -547,17 +653,20 @@ export async function finalize(
     });
   }
   const files = filesOf(active, active.language);
-  const before = await env.loadSession();
-  if (before.active_command?.step !== active.step) {
-    // Already recorded by another process (exec and cancel both finalise): no second recovery.
-    const record = before.steps.find((s) => s.step === active.step);
-    if (record) return await responseFromRecord(env, record, files, previewChars);
-  }
+  const { mapResult, recoverOutput } = await afterwards();
   const mapped = mapResult(status);
   if (forceStatus) mapped.status = forceStatus;
   if (mapped.status !== "Finished" && active.language === "python") {
+    // Only before a recovery (a helper command on the context) is the session looked at outside the lock:
+    // when another process (exec and cancel both finalise) recorded the step already, no second recovery.
+    // A Finished command goes straight to the decision under the lock, which reads the session anyway.
+    const before = await env.loadSession();
+    if (before.active_command?.step !== active.step) {
+      const record = before.steps.find((s) => s.step === active.step);
+      if (record) return await responseFromRecord(env, record, files, previewChars);
+    }
     // Databricks drops what a failed (or cancelled) command printed; the bootstrap kept a copy.
-    const kept = await recoverOutput(env.remote, (await env.loadSession()).context_id).catch(() => undefined);
+    const kept = await recoverOutput(env.remote, before.context_id).catch(() => undefined);
     if (kept) {
       // As Databricks returns text: without the final newline.
       mapped.stdout = kept.text.replace(/\n$/, "");

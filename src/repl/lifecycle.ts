@@ -10,10 +10,10 @@ import type { Language, Session } from "../session/schema.ts";
 import { elapsedSeconds, isoUtc, parseIso } from "../session/time.ts";
 import { classifyActive, destroy, finishStep, newSession } from "../session/transitions.ts";
 import { contextLanguage, openRepl, type ReplEnv, type ReplFlags, shownPath, storeFor } from "./env.ts";
-import { cancelAndSettleOutcome, type ExecResult, finalize, SETTLE_MS } from "./exec.ts";
+// remote.ts and eviction.ts (with the bootstrap asset and the cluster modules) come through afterwards():
+// exec, which is loaded with this module, must not load them before its submit.
+import { afterwards, cancelAndSettleOutcome, type ExecResult, finalize, SETTLE_MS } from "./exec.ts";
 import { recordContext } from "./registry.ts";
-import { clusterState, isContextGone, openContext, requireRunningCluster } from "./remote.ts";
-import { evictionOrRethrow } from "./eviction.ts";
 
 export interface CreateOptions {
   clusterId?: string;
@@ -39,6 +39,7 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
     );
   }
   const remote = { ctx, client: conn.client, clusterId };
+  const { openContext, requireRunningCluster } = await afterwards();
   await requireRunningCluster(remote);
 
   // Recorded in the per-user registry as soon as it exists, before its bootstrap: a create killed
@@ -290,7 +291,7 @@ async function settleOrEvict(env: ReplEnv, commandId: string): Promise<Settled> 
     return { ok: true, settled: o.value !== undefined, status: o.value, last: o.last?.status };
   } catch (e) {
     const session = await env.loadSession();
-    return { ok: false, evicted: await evictionOrRethrow(env, session.context_id, e) };
+    return { ok: false, evicted: await (await afterwards()).evictionOrRethrow(env, session.context_id, e) };
   }
 }
 
@@ -308,6 +309,7 @@ export async function destroySession(ctx: Ctx, flags: ReplFlags) {
     await commands.destroyContext(env.remote.client, s.cluster_id, s.context_id);
   } catch (e) {
     // A context that is already gone (evicted, cluster restarted) is what destroy wants anyway.
+    const { isContextGone } = await afterwards();
     if (!isDbxrError(e) || !(await isContextGone(env.remote, s.context_id).catch(() => true))) throw e;
   }
   // Decided on what session.json holds under the lock: an exec that found the context gone meanwhile may
@@ -360,6 +362,7 @@ export async function sessionStatus(ctx: Ctx, flags: ReplFlags) {
     return { ...base, destroyed_at: s.destroyed_at ?? null, active_command: null };
   }
   const env = await openRepl(ctx, flags, "status");
+  const { clusterState, isContextGone } = await afterwards();
   const [cluster, contextGone] = await Promise.all([
     clusterState(env.remote),
     isContextGone(env.remote, s.context_id).catch(() => undefined),
