@@ -138,6 +138,7 @@ const ratios = results.cli.map((r, i) => r.ms / results.fixed50[i].ms);
 
 // Phases of each traced CLI run, in ms; the median of each phase over the rounds.
 const first = (m: Marks, name: string) => m.marks.find(([, n]) => n === name)?.[0];
+const after = (m: Marks, name: string, t: number) => m.marks.find(([u, n]) => n === name && u >= t)?.[0];
 const PHASES: Array<[string, (m: Marks) => number]> = [
   ["process start to the runtime's time origin", (m) => m.origin - m.spawnedAt],
   ["module graph load (cached) and compile", (m) => first(m, "modules:evaluating")!],
@@ -154,7 +155,15 @@ const PHASES: Array<[string, (m: Marks) => number]> = [
     (m) => first(m, "exec:submit")! - first(m, "exec:phase1")!,
   ],
   ["submit (POST commands/execute)", (m) => first(m, "exec:phase3")! - first(m, "exec:submit")!],
-  ["phase 3 under the lock (command id recorded)", (m) => first(m, "exec:wait")! - first(m, "exec:phase3")!],
+  [
+    "phase 3 under the lock (command id recorded; overlaps the first poll)",
+    (m) => (first(m, "exec:recorded") ?? first(m, "exec:wait"))! - first(m, "exec:phase3")!,
+  ],
+  [
+    "submit answered to the first status request",
+    (m) =>
+      after(m, "http:GET /api/1.2/commands/status", first(m, "exec:phase3")!)! - first(m, "exec:phase3")!,
+  ],
   [
     `wait (D = ${D * 1000} ms of it is the command)`,
     (m) => first(m, "exec:finalize")! - first(m, "exec:wait")!,

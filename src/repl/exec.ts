@@ -353,6 +353,7 @@ async function waitAndFinalize(
   });
   const phase3Outcome = (): ExecResult => {
     if (phase3 && "error" in phase3) throw phase3.error;
+    progress.end(String(phase3!.answer.response.status), ctx.now() - startedAt);
     return phase3!.answer;
   };
   try {
