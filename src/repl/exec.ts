@@ -4,7 +4,9 @@
 // command + record the step (phase 1), record the command id (phase 3), finalise. The lock is never held
 // while waiting, not even during the submit (phase 2), so `cancel`, `await` and `status` work from another
 // terminal meanwhile; while it submits, this process holds the step's submit lock (store.ts), so that a
-// command is called in doubt only when the process that submitted it is really gone.
+// command is called in doubt only when the process that submitted it is really gone. Phase 3 runs while
+// the first status poll goes out (polls only read; what they see is acted on once phase 3 is done), so
+// that a short command's answer does not wait for the record's fsyncs.
 // A kill -9 at any moment leaves either no active command, an in-doubt one (recorded, maybe not
 // submitted: the .cmd file exists), or a submitted one that the next await/exec/status finalises.
 
