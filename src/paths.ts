@@ -1,9 +1,9 @@
-// Local file-system path arithmetic (remote workspace paths are src/workspace/paths.ts), without node:path: every `node:` built-in costs Deno
-// milliseconds of start-up (issue 9 §3), and `dbxr exec` must start as fast as it can. The algorithms are
-// Node's (lib/path.js, which Deno's node:path follows), for both flavours, so that the answers are the
-// same byte for byte: tests/unit/paths_test.ts compares them with node:path's posix and win32 over a
-// corpus and a fuzz pass. The flavour objects are pure (the cwd is passed in), so that both are tested on
-// any OS; the top-level functions use the flavour of the OS that runs dbxr.
+// Local file-system paths (remote workspace paths are src/workspace/paths.ts), without node:path: every
+// `node:` built-in costs Deno milliseconds of start-up (issue 9 §3), and `dbxr exec` must start as fast as
+// it can. The algorithms are Node's (lib/path.js, which Deno's node:path follows), for both flavours, so
+// that the answers are the same byte for byte: tests/unit/paths_test.ts compares them with node:path's
+// posix and win32 over a corpus and every short string of path pieces. The flavour objects are pure (the
+// cwd is passed in), so that both are tested on any OS; the top-level functions use this OS's flavour.
 
 const SLASH = 47; // '/'
 const BACKSLASH = 92; // '\\'
