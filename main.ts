@@ -9,7 +9,7 @@ import { reportError } from "./src/cli/report.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
 import { writeFileAtomic } from "./src/session/atomic.ts";
-import { dirname } from "node:path";
+import { dirname } from "./src/paths.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -6,12 +6,13 @@
 
 import { assertEquals } from "../helpers/assert.ts";
 
-const ENTRIES = ["src/repl/env.ts", "src/repl/exec.ts", "src/repl/lifecycle.ts"];
+const REPL_ENTRIES = ["src/repl/env.ts", "src/repl/exec.ts", "src/repl/lifecycle.ts"];
 const ROOT = new URL("../../", import.meta.url);
 
 interface Dependency {
   specifier: string;
   code?: { specifier?: string };
+  isDynamic?: boolean;
 }
 interface Module {
   specifier: string;
@@ -33,9 +34,29 @@ async function graph(entry: string): Promise<Module[]> {
 
 const isNodeOrNpm = (s: string) => /^(node|npm):/.test(s);
 
-Deno.test("the REPL's start path (env, exec, lifecycle) imports no node: built-in and no npm package", async () => {
+/**
+ * main.ts's static imports: what every run loads before it knows its command. Its dynamic imports are
+ * commander's tree (src/cli/tree.ts, root.ts), for the command lines that src/cli/fast.ts declines.
+ */
+async function mainStaticImports(): Promise<string[]> {
+  const main = (await graph("main.ts")).find((m) => m.specifier === new URL("main.ts", ROOT).href)!;
+  return (main.dependencies ?? []).filter((d) => !d.isDynamic && d.code?.specifier)
+    .map((d) =>
+      d.code!.specifier!.startsWith(ROOT.href)
+        ? d.code!.specifier!.slice(ROOT.href.length)
+        : d.code!.specifier!
+    );
+}
+
+Deno.test("the start path of the seed's commands (main.ts's static imports; env, exec, lifecycle) imports no node: built-in and no npm package", async () => {
   const found: string[] = [];
   let local = 0;
+  const fromMain = await mainStaticImports();
+  for (const s of fromMain) if (isNodeOrNpm(s)) found.push(`main.ts imports ${s}`);
+  const ENTRIES = [...REPL_ENTRIES, ...fromMain.filter((s) => !isNodeOrNpm(s))];
+  if (!ENTRIES.includes("src/cli/fast.ts")) {
+    throw new Error(`main.ts no longer imports src/cli/fast.ts: ${fromMain}`);
+  }
   const graphs = await Promise.all(ENTRIES.map(graph));
   for (const [i, entry] of ENTRIES.entries()) {
     for (const m of graphs[i]) {
