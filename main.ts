@@ -2,12 +2,14 @@
 // This is the only place that exits.
 
 import { enableTimings, mark, timingLines } from "./src/trace.ts";
-import { runProgram } from "./src/cli/root.ts";
-import { buildProgram } from "./src/cli/tree.ts";
+import { parseFast } from "./src/cli/fast.ts";
+import { applyGlobalFlags } from "./src/cli/options.ts";
+import { runRepl } from "./src/cli/repl_commands.ts";
+import { reportError } from "./src/cli/report.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
 import { writeFileAtomic } from "./src/session/atomic.ts";
-import { dirname } from "node:path";
+import { dirname } from "./src/paths.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -103,9 +105,25 @@ if (import.meta.main) {
     ? ["SIGINT"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal(s));
-  const program = await buildProgram(ctx, Deno.args);
-  mark("program:built");
-  const code = await runProgram(program, ctx, Deno.args);
+  let code: number;
+  const fast = parseFast(Deno.args);
+  if (fast) {
+    // The seed's REPL commands, read without commander (src/cli/fast.ts): an agent's every step.
+    mark("program:built");
+    applyGlobalFlags(ctx, fast.globals);
+    try {
+      await runRepl(ctx, fast.invocation, fast.globals);
+    } catch (e) {
+      reportError(ctx, e);
+    }
+    code = ctx.out.exitCode;
+  } else {
+    const { buildProgram } = await import("./src/cli/tree.ts");
+    const { runProgram } = await import("./src/cli/root.ts");
+    const program = await buildProgram(ctx, Deno.args);
+    mark("program:built");
+    code = await runProgram(program, ctx, Deno.args);
+  }
   mark("exit");
   if (timings) writeAll(Deno.stderr, timingLines());
   Deno.exit(code);

@@ -143,8 +143,11 @@ const PHASES: Array<[string, (m: Marks) => number]> = [
   ["process start to the runtime's time origin", (m) => m.origin - m.spawnedAt],
   ["module graph load (cached) and compile", (m) => first(m, "modules:evaluating")!],
   ["module evaluation", (m) => first(m, "main")! - first(m, "modules:evaluating")!],
-  ["command tree built (its one group imported)", (m) => first(m, "program:built")! - first(m, "main")!],
-  ["command line parsed (commander)", (m) => first(m, "repl:import")! - first(m, "program:built")!],
+  [
+    "command line read (src/cli/fast.ts; commander's tree for other commands)",
+    (m) => first(m, "program:built")! - first(m, "main")!,
+  ],
+  ["to the command's start", (m) => first(m, "repl:import")! - first(m, "program:built")!],
   ["lazy import of the REPL modules", (m) => first(m, "repl:imported")! - first(m, "repl:import")!],
   [
     "session.json read, config and auth resolved",

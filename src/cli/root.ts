@@ -1,22 +1,16 @@
 // The program: the global flags, the wiring of the command groups (each in its own thin file, loaded by
 // tree.ts), and the translation of commander's own errors into InvalidArgument.
 
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
-import { redactText } from "../api/redact.ts";
-import { DbxrError, toDbxrError } from "../errors.ts";
+import { DbxrError } from "../errors.ts";
 import { versionText } from "../about.ts";
-
 import { examples, helpConfiguration } from "./help.ts";
+import { applyGlobalFlags, GLOBAL_OPTIONS, type GlobalFlags } from "./options.ts";
+import { toOption } from "./parse.ts";
+import { reportError } from "./report.ts";
 
-export interface GlobalFlags {
-  projectDir?: string;
-  profile?: string;
-  host?: string;
-  debug?: boolean;
-  json?: boolean;
-  text?: boolean;
-}
+export type { GlobalFlags } from "./options.ts";
 
 /** The global flags as seen from any (sub)command. */
 export function globals(cmd: { optsWithGlobals(): unknown }): GlobalFlags {
@@ -37,20 +31,8 @@ export function assembleProgram(ctx: Ctx, groups: Command[]): Command {
         "DATABRICKS_* env vars or ~/.databrickscfg profiles.",
     )
     .version(versionText(), "-V, --version", "print the dbxr version, its Deno version and target")
-    .option("--project-dir <dir>", "project folder holding session.json and repl_outputs/ (default: cwd)")
-    .option("-p, --profile <name>", "~/.databrickscfg profile")
-    .option("--host <url>", "workspace URL (overrides the profile's host)")
-    .option("--debug", "trace every HTTP request and response on stderr (secrets redacted)")
-    .addOption(
-      new Option("--json", "print JSON (the default when stdout is not a terminal)").conflicts("text"),
-    )
-    .addOption(new Option("--text", "print text for people (the default on a terminal)"))
-    .hook("preAction", (_this, action) => {
-      const g = globals(action);
-      if (g.json) ctx.out.flagFormat = "json";
-      if (g.text) ctx.out.flagFormat = "text";
-      if (g.debug) ctx.out.debugEnabled = true;
-    });
+    .hook("preAction", (_this, action) => applyGlobalFlags(ctx, globals(action)));
+  for (const o of GLOBAL_OPTIONS) program.addOption(toOption(o));
   examples(program, [
     "dbxr find-cluster --name analytics",
     "dbxr create --cluster-id 0123-456789-abcdefgh --session-name demo",
@@ -95,11 +77,7 @@ export async function runProgram(program: Command, ctx: Ctx, argv: string[]): Pr
         }),
       );
     } else {
-      const err = toDbxrError(e);
-      if (err.code === "Error" && err.cause instanceof Error) {
-        ctx.out.debug(redactText(err.cause.stack ?? String(err.cause)));
-      }
-      ctx.out.error(err);
+      reportError(ctx, e);
     }
   }
   return ctx.out.exitCode;

@@ -5,6 +5,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { Ctx } from "../ctx.ts";
 import { assembleProgram } from "./root.ts";
+import { flagNames, GLOBAL_OPTIONS } from "./options.ts";
 
 type Loader = (ctx: Ctx) => Promise<Command[]>;
 
@@ -44,9 +45,12 @@ export const GROUPS: ReadonlyArray<{ names: readonly string[]; load: Loader }> =
   },
 ];
 
-/** The global options that take a value (root.ts), whose value is not a command word. */
-const VALUE_OPTIONS = new Set(["--project-dir", "-p", "--profile", "--host"]);
-const FLAG_OPTIONS = new Set(["--debug", "--json", "--text"]);
+const GLOBAL_NAMES = GLOBAL_OPTIONS.map(flagNames);
+/** The global options that take a value, whose value is not a command word. */
+const VALUE_OPTIONS = new Set(
+  GLOBAL_NAMES.filter((n) => n.takesValue).flatMap((n) => [n.long, ...(n.short ? [n.short] : [])]),
+);
+const FLAG_OPTIONS = new Set(GLOBAL_NAMES.filter((n) => !n.takesValue).map((n) => n.long));
 
 /**
  * The top-level command that argv runs, when it can be told without the tree: the first word after the

@@ -1,7 +1,7 @@
 // What every REPL service needs: the context, the session store of the project folder, the connection
 // to the session's workspace and cluster. Built once per command by openRepl().
 
-import { join, normalize } from "node:path";
+import { join, normalize } from "../paths.ts";
 import type { Language } from "../api/commands.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { connect } from "../api/connect.ts";

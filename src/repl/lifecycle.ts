@@ -4,6 +4,7 @@ import * as commands from "../api/commands.ts";
 import { connect } from "../api/connect.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
+import { basename } from "../paths.ts";
 import { filesOf, highestStepOnDisk } from "../session/files.ts";
 import { writeStepOutputs } from "../session/outputs.ts";
 import type { Language, Session } from "../session/schema.ts";
@@ -122,7 +123,7 @@ export async function createSession(ctx: Ctx, flags: ReplFlags, o: CreateOptions
     context_id: contextId,
     output_dir: shownPath(label, "repl_outputs"),
     ...(archived
-      ? { previous_session_file: shownPath(label, archived.slice(archived.lastIndexOf("/") + 1)) }
+      ? { previous_session_file: shownPath(label, basename(archived)) } // the name, whichever separator the OS uses
       : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Atomic file replacement: readers see the old file or the new one, never a half-written one, and
 // a crash (kill -9, power loss) cannot leave an empty session.json behind.
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../paths.ts";
 import { mark } from "../trace.ts";
 
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@
 // project dir. Paths handed out are relative to the project dir with forward slashes (they go into
 // JSON that agents read); a step's `command_file` keeps the seed's `./repl_outputs/...` form.
 
-import { join } from "node:path";
+import { join } from "../paths.ts";
 import type { Language, Session } from "./schema.ts";
 import { slugify } from "./slug.ts";
 

@@ -2,8 +2,7 @@
 // lock that serialises read-modify-write across processes. It knows nothing about HTTP: callers hold
 // the lock only around reading, deciding and writing (and a quick submit), never while polling.
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import { join, resolve } from "node:path";
+import { join } from "../paths.ts";
 import { DbxrError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { OUTPUT_DIR } from "./files.ts";
@@ -38,10 +37,14 @@ export interface LoadedSession {
   fromVersion: number;
 }
 
-// The lock files this async call chain already holds, so that update() inside withLock() does not
-// wait for itself (flock locks conflict between two descriptors of the same process).
-const held = new AsyncLocalStorage<ReadonlySet<string>>();
-
+/**
+ * One project folder's session.json and its lock. A store belongs to one async flow: each command (and
+ * each MCP tool call) makes its own with storeFor/openRepl and uses it one call after the other, never
+ * from two flows at once; withLock's re-entrancy rests on that. Two flows in one process (concurrent MCP
+ * calls, tests) each have their own store, and the kernel lock keeps them apart as it keeps processes
+ * apart (two descriptors of one file conflict). (A poll check that poll() abandons at the deadline may go
+ * on with its command's store, but that command has answered by then and takes no lock on it any more.)
+ */
 export class SessionStore {
   readonly projectDir: string;
   readonly sessionFile: string;
@@ -49,7 +52,8 @@ export class SessionStore {
   readonly lockFile: string;
   readonly #now: () => number;
   readonly #lockTimeoutMs: number;
-  readonly #lockKey: string;
+  /** Whether this store holds the project's lock now (see withLock). */
+  #held = false;
 
   constructor(projectDir: string, opts: SessionStoreOptions) {
     this.projectDir = projectDir;
@@ -58,7 +62,6 @@ export class SessionStore {
     this.lockFile = join(projectDir, LOCK_FILE);
     this.#now = opts.now;
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.#lockKey = resolve(this.lockFile);
   }
 
   /** Creates the project dir and repl_outputs/ when missing. */
@@ -118,11 +121,18 @@ export class SessionStore {
   /**
    * Runs fn holding the project's lock: an exclusive `Deno.FsFile#lock` on `.session.lock`, which the
    * kernel drops when the holder dies (kill -9 never leaves a stale lock). Waits at most
-   * lockTimeoutMs, then SessionLocked. Re-entrant within one async call chain.
+   * lockTimeoutMs, then SessionLocked.
+   *
+   * Re-entrant: while this store holds the lock, a withLock of this store (update, read's quarantine, a
+   * finalize or an eviction recovery decided under exec's lock) runs fn at once instead of waiting for
+   * itself (flock locks conflict between two descriptors of one process). A flag is enough, without an
+   * async context (node:async_hooks costs start-up time, issue 9 §3): a store serves one async flow (see
+   * the class), so a call on it during the hold can only come from inside fn. It is even tighter than an
+   * async context: a promise started inside fn that outlives the hold takes the lock anew, where an
+   * inherited context would let it write unlocked.
    */
   async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
-    const mine = held.getStore();
-    if (mine?.has(this.#lockKey)) return await fn();
+    if (this.#held) return await fn();
     await Deno.mkdir(this.projectDir, { recursive: true });
     // A separate file, never deleted: locking session.json itself would be lost at each rename.
     mark("lock:wait");
@@ -130,9 +140,11 @@ export class SessionStore {
     try {
       await this.#acquire(file);
       mark("lock:held");
+      this.#held = true;
       try {
-        return await held.run(new Set([...(mine ?? []), this.#lockKey]), fn);
+        return await fn();
       } finally {
+        this.#held = false;
         await file.unlock();
         mark("lock:released");
       }

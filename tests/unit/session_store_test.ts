@@ -156,9 +156,9 @@ Deno.test("a seed-written session.json is read as version 0 and migrated on the 
 
 Deno.test("concurrent update() calls from one process serialise (no lost update)", async () => {
   await withProject(async (dir) => {
-    const a = new SessionStore(dir, { now });
-    const b = new SessionStore(dir, { now }); // a second store on the same dir: a second lock descriptor
-    await a.write(session());
+    // One store per async flow, as each command and MCP tool call makes its own: four lock descriptors.
+    const stores = [0, 1, 2, 3].map(() => new SessionStore(dir, { now }));
+    await stores[0].write(session());
     const order: string[] = [];
     const bump = (store: SessionStore, name: string) =>
       store.update(async (s) => {
@@ -167,8 +167,8 @@ Deno.test("concurrent update() calls from one process serialise (no lost update)
         order.push(`${name}:out`);
         return { ...s, step_counter: s.step_counter + 1 };
       });
-    await Promise.all([bump(a, "a"), bump(b, "b"), bump(a, "c"), bump(b, "d")]);
-    assertEquals((await a.read()).step_counter, 4);
+    await Promise.all(stores.map((s, i) => bump(s, "abcd"[i])));
+    assertEquals((await stores[0].read()).step_counter, 4);
     for (let i = 0; i < order.length; i += 2) {
       assertEquals(order[i].split(":")[0], order[i + 1].split(":")[0], order.join(" "));
     }
@@ -185,6 +185,60 @@ Deno.test("withLock is re-entrant: update() inside withLock() does not wait for 
       return await store.update((x) => markSubmitted(x, "id-1"));
     });
     assertEquals(out.active_command?.command_id, "id-1");
+  });
+});
+
+Deno.test("re-entrancy nests at any depth, ends with the hold, and survives a throw inside it", async () => {
+  await withProject(async (dir) => {
+    const store = new SessionStore(dir, { now, lockTimeoutMs: 200 });
+    const other = new SessionStore(dir, { now, lockTimeoutMs: 200 });
+    await store.write(session());
+    const counter = await store.withLock(() =>
+      store.withLock(async () => {
+        await store.update((s) => ({ ...s, step_counter: 1 }));
+        // Held for real meanwhile: another store (another flow) cannot take it.
+        await assertRejects(() => other.update((s) => s), (e) => assert(isDbxrError(e, "SessionLocked")));
+        return await store.withLock(async () => (await store.read()).step_counter);
+      })
+    );
+    assertEquals(counter, 1);
+    // Released: the other store takes it at once, and so does this one again.
+    await other.update((s) => ({ ...s, step_counter: 2 }));
+    await assertRejects(() =>
+      store.withLock(() => {
+        throw new Error("boom");
+      })
+    );
+    await other.update((s) => ({ ...s, step_counter: 3 }));
+    assertEquals((await store.update((s) => s)).step_counter, 3);
+  });
+});
+
+Deno.test("a promise started under the lock that outlives the hold takes the lock anew", async () => {
+  await withProject(async (dir) => {
+    const store = new SessionStore(dir, { now, lockTimeoutMs: 2_000 });
+    const other = new SessionStore(dir, { now, lockTimeoutMs: 2_000 });
+    await store.write(session());
+    const order: string[] = [];
+    let late!: Promise<unknown>;
+    await store.withLock(() => {
+      late = (async () => {
+        await new Promise((r) => setTimeout(r, 20)); // after the hold has ended
+        await store.update(async (s) => {
+          order.push("late:in");
+          await new Promise((r) => setTimeout(r, 60));
+          order.push("late:out");
+          return s;
+        });
+      })();
+    });
+    await new Promise((r) => setTimeout(r, 40));
+    await other.update((s) => {
+      order.push("other");
+      return s;
+    });
+    await late;
+    assertEquals(order, ["late:in", "late:out", "other"]);
   });
 });
 
