@@ -38,17 +38,25 @@ export interface Ctx {
   out: Output;
 }
 
+/**
+ * The real ctx.sleep. AbortSignal.timeout rather than setTimeout: Deno's first setTimeout costs 5-10 ms of
+ * lazy start-up, which would land in the first sleep of `dbxr exec`'s poll (and shift every later poll);
+ * the listener keeps the process alive while it sleeps, and is removed when the sleep is cut short.
+ */
 export function sleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    // Timers overflow past 2^31-1 ms (to 1 ms).
+    const timer = AbortSignal.timeout(Math.min(2_147_483_647, Math.max(0, ms)));
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.removeEventListener("abort", onTimer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const onTimer = () => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, Math.max(0, ms));
+    };
+    timer.addEventListener("abort", onTimer, { once: true });
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -91,30 +91,30 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * One check, cut off after leftMs of real time. A real timer, not ctx.sleep: test clocks advance when
- * slept on, which would expire every check at once.
+ * slept on, which would expire every check at once. AbortSignal.timeout rather than setTimeout: Deno's
+ * first setTimeout costs 5-10 ms of lazy start-up, which would delay an exec's first status request (and
+ * with it the answer to a short command); the listener keeps the process alive until the check is over.
  */
 async function checkBefore<T>(
   check: (deadline: AbortSignal) => Promise<PollStep<T>>,
   leftMs: number,
   signal: AbortSignal | undefined,
 ): Promise<PollStep<T> | typeof EXPIRED> {
-  const deadline = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Timers overflow past 2^31-1 ms (to 1 ms): a huge --timeout must not expire every check at once.
+  const deadline = AbortSignal.timeout(Math.min(MAX_TIMER_MS, Math.max(0, leftMs)));
+  let onExpired = () => {};
   const expired = new Promise<typeof EXPIRED>((resolve) => {
-    timer = setTimeout(() => {
-      deadline.abort(new DOMException("the wait's timeout passed", "TimeoutError"));
-      resolve(EXPIRED);
-      // Timers overflow past 2^31-1 ms (to 1 ms): a huge --timeout must not expire every check at once.
-    }, Math.min(MAX_TIMER_MS, Math.max(0, leftMs)));
+    onExpired = () => resolve(EXPIRED);
+    deadline.addEventListener("abort", onExpired, { once: true });
   });
-  const running = check(signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal);
+  const running = check(signal ? AbortSignal.any([signal, deadline]) : deadline);
   try {
     return await Promise.race([running, expired]);
   } catch (e) {
-    if (deadline.signal.aborted && !signal?.aborted) return EXPIRED;
+    if (deadline.aborted && !signal?.aborted) return EXPIRED;
     throw e;
   } finally {
-    clearTimeout(timer);
+    deadline.removeEventListener("abort", onExpired);
     // Whatever the abandoned check does later (it was told to stop) is no longer anyone's business.
     running.catch(() => {});
   }
