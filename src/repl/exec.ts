@@ -315,10 +315,10 @@ const PHASE3_ANSWERED = new DOMException("exec's phase 3 answered", "AbortError"
 
 /**
  * Polls the command until it ends, then finalizes it. `recorded` is exec's phase 3 (the command id being
- * recorded under the lock), which runs while the first polls go out: a poll only reads (session.json and
- * the command's status), and nothing is decided on what it read (finalize, eviction recovery, Running,
- * the Ctrl-C handling) before phase 3 is done; when phase 3 answers itself (the step was ended by another
- * process) or fails, that is the answer and the polls' findings are dropped.
+ * recorded under the lock), which runs while the first status request goes out: that request only reads,
+ * and nothing is decided on what it returns (finalize, eviction recovery, Running, the Ctrl-C handling),
+ * nor is the session store touched, before phase 3 is done; when phase 3 answers itself (the step was
+ * ended by another process) or fails, that is the answer and the poll's finding is dropped.
  */
 async function waitAndFinalize(
   env: ReplEnv,
@@ -360,17 +360,15 @@ async function waitAndFinalize(
   };
   try {
     const outcome = await poll<CommandStatusResponse>(ctx, async () => {
-      // The session (has another process replaced the context?) and the status, read at once.
-      const [current, fetched] = await Promise.all([
-        env.loadSession().then((s) => ({ ok: true as const, s }), (error) => ({ ok: false as const, error })),
-        // The ids the command was submitted with: when the session no longer has this context, what this
-        // answers is dropped below.
-        fetchStatus(env, { clusterId, contextId: active.context_id, commandId }),
-      ]);
+      // The status request goes out at once, with the ids the command was submitted with (when the
+      // session no longer has this context, its answer is dropped below). The store is phase 3's until
+      // phase 3 is done (a store serves one flow at a time, store.ts): session.json is read after that,
+      // while the request is in flight.
+      const fetching = fetchStatus(env, { clusterId, contextId: active.context_id, commandId });
       await phase3Done;
       if (phase3) throw PHASE3_ANSWERED;
-      if (!current.ok) throw current.error;
-      if (current.s.context_id !== active.context_id) {
+      const [current, fetched] = await Promise.all([env.loadSession(), fetching]);
+      if (current.context_id !== active.context_id) {
         // Another dbxr process replaced the context (create --force, or it recovered from an eviction).
         throw replacedError(env, active);
       }
