@@ -537,6 +537,11 @@ export interface RequestOptions {
   detached?: boolean;
   /** json (default): parsed, an empty body as {}; text; bytes. */
   responseType?: "json" | "text" | "bytes";
+  /**
+   * Key paths of strings that a large JSON body gives as UTF-8 bytes, not decoded (ParseJsonBytesOptions):
+   * a command's output, which is only written to a file and previewed.
+   */
+  bytesAt?: readonly (readonly string[])[];
 }
 
 export interface FullResponse<T> {
@@ -669,7 +674,7 @@ function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T 
   if (res.jsonBytes) {
     const head = utf8.decode(res.jsonBytes.subarray(0, 200));
     try {
-      return parseJsonBytes(res.jsonBytes) as T;
+      return parseJsonBytes(res.jsonBytes, { bytesAt: opts.bytesAt }) as T;
     } catch {
       throw new DbxrError(
         "ApiError",

@@ -208,7 +208,13 @@ export async function recoverOutput(
 ): Promise<RecoveredOutput | undefined> {
   const kept = await readKeptTail(async (command) => {
     const s = await runHidden(r, contextId, command, 30_000);
-    return s.results?.resultType === "text" && typeof s.results.data === "string" ? s.results.data : null;
+    if (s.results?.resultType !== "text") return null;
+    const data = s.results.data;
+    return typeof data === "string"
+      ? data
+      : data instanceof Uint8Array
+      ? new TextDecoder("utf-8", { ignoreBOM: true }).decode(data)
+      : null;
   }, maxBytes).catch(() => null);
   if (!kept) return undefined;
   let text = new TextDecoder().decode(kept.bytes);

@@ -130,7 +130,12 @@ function codePointLength(s: string): number {
 
 /** `stdout_preview`: the head of the output, `...` appended when cut (the seed's format). */
 export function preview(content: Content, max = DEFAULT_PREVIEW): string {
-  const text = toText(content);
+  // Bytes (a large output): only their head is decoded. 4 bytes per code point at most, and a sequence cut
+  // at the end is held back (stream), so that more than max whole code points are there and the cut is
+  // certain. A leading U+FEFF is kept, as in the text that JSON.parse would have given.
+  const enough = max * 4 + 8;
+  const text = typeof content === "string" ? content : new TextDecoder("utf-8", { ignoreBOM: true })
+    .decode(content.subarray(0, enough), { stream: content.length > enough });
   const head = cutCodePoints(text, max);
   return head.length === text.length ? text : head + ELLIPSIS;
 }
@@ -149,9 +154,23 @@ export function stripAnsi(s: string): string {
 }
 
 /** True when the API dropped text output past its size limit. */
-export function hasTruncationMarker(text: string): boolean {
-  return text.includes(TRUNCATION_MARKER);
+export function hasTruncationMarker(content: Content): boolean {
+  if (typeof content === "string") return content.includes(TRUNCATION_MARKER);
+  // The marker is ASCII, and in UTF-8 an ASCII byte only ever stands for itself: a byte search finds it.
+  const m = MARKER_BYTES, first = m[0];
+  for (
+    let i = content.indexOf(first);
+    i >= 0 && i <= content.length - m.length;
+    i = content.indexOf(first, i + 1)
+  ) {
+    let k = 1;
+    while (k < m.length && content[i + k] === m[k]) k++;
+    if (k === m.length) return true;
+  }
+  return false;
 }
+
+const MARKER_BYTES = encoder.encode(TRUNCATION_MARKER);
 
 // `ValueError: ...`, `java.io.FileNotFoundException: ...`, a bare `KeyboardInterrupt`; not IPython's
 // header line `ZeroDivisionError      Traceback (most recent call last)`.

@@ -7,6 +7,7 @@ import {
   encodeQuery,
   parseErrorBody,
 } from "../../src/api/http.ts";
+import * as commands from "../../src/api/commands.ts";
 import { DbxrError } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import {
@@ -555,6 +556,24 @@ Deno.test("a large JSON body (parsed from its bytes) gives what JSON.parse gives
   ]);
   assertEquals(await client.get("/api/1.2/commands/status"), body);
   assertEquals(await client.get("/api/1.2/commands/status"), body);
+});
+
+Deno.test("commands/status: a large answer's output comes as its UTF-8 bytes, a small one's as text", async () => {
+  const big = 'out é€😀 "q"\n'.repeat(80_000); // > 1 MiB
+  const answer = (data: string) => ({ id: "c1", status: "Finished", results: { resultType: "text", data } });
+  const { client } = setup([
+    jsonResponse(answer(big)),
+    jsonResponse(answer("small")),
+    jsonResponse(answer(big)),
+  ]);
+  const ids = { clusterId: "k", contextId: "x", commandId: "c1" };
+  const large = await commands.commandStatus(client, ids);
+  assert(large.results?.data instanceof Uint8Array);
+  assertEquals(new TextDecoder().decode(large.results.data as Uint8Array), big);
+  assertEquals(large.status, "Finished");
+  assertEquals((await commands.commandStatus(client, ids)).results?.data, "small");
+  // Other calls are not affected: a large answer's strings are strings.
+  assertEquals(await client.get("/api/1.2/commands/status"), answer(big));
 });
 
 Deno.test("a large 200 body that is not JSON is an ApiError quoting its start", async () => {
