@@ -10,8 +10,8 @@ export type CommandStatus = "Queued" | "Running" | "Cancelling" | "Finished" | "
 export interface CommandResults {
   resultType?: "text" | "table" | "image" | "images" | "error";
   /**
-   * A text result's output is a string, or, from a large answer (http.ts LARGE_JSON_BYTES), its
-   * well-formed UTF-8 bytes: written to the step's file as they are, never decoded whole.
+   * A text result's output is a string, or, from a large or unsized answer (http.ts LARGE_JSON_BYTES), its
+   * well-formed UTF-8 bytes (Utf8Chunks): written to the step's file as they are, never decoded whole.
    */
   data?: unknown;
   truncated?: boolean;

@@ -11,6 +11,7 @@ import { getClusterOrThrow } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { commandSchedule, poll, slowSchedule } from "../poll.ts";
+import { Utf8Chunks } from "../utf8.ts";
 
 export interface Remote {
   ctx: Ctx;
@@ -210,11 +211,7 @@ export async function recoverOutput(
     const s = await runHidden(r, contextId, command, 30_000);
     if (s.results?.resultType !== "text") return null;
     const data = s.results.data;
-    return typeof data === "string"
-      ? data
-      : data instanceof Uint8Array
-      ? new TextDecoder("utf-8", { ignoreBOM: true }).decode(data)
-      : null;
+    return typeof data === "string" ? data : data instanceof Utf8Chunks ? data.text() : null;
   }, maxBytes).catch(() => null);
   if (!kept) return undefined;
   let text = new TextDecoder().decode(kept.bytes);

@@ -3,6 +3,7 @@
 
 import type { CommandResults, CommandStatusResponse } from "../api/commands.ts";
 import { type Content, hasTruncationMarker, stripAnsi } from "../session/outputs.ts";
+import { Utf8Chunks } from "../utf8.ts";
 
 export type DerivedStatus = "Finished" | "Error" | "Cancelled";
 
@@ -72,8 +73,8 @@ export function mapResult(r: CommandStatusResponse): MappedResult {
     default: {
       out.stdout = typeof res.data === "string"
         ? res.data
-        : res.data instanceof Uint8Array
-        ? (res.data.length > 0 ? res.data : "")
+        : res.data instanceof Utf8Chunks
+        ? (res.data.byteLength > 0 ? res.data : "")
         : res.data === undefined
         ? ""
         : JSON.stringify(res.data);

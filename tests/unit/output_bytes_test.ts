@@ -1,10 +1,11 @@
-// A large command output stays the UTF-8 bytes of the answer's body (json_bytes.ts bytesAt) all the way to
-// its .stdout file: these tests hold that path to the one that decodes the body and JSON.parses it (what a
-// small answer takes, and what large ones took before): the same file bytes, byte count, previews and
-// truncation flag, on tricky inputs.
+// A large command output stays the UTF-8 bytes of the answer's body (json_stream.ts bytesAt: Utf8Chunks)
+// all the way to its .stdout file: these tests hold that path to the one that decodes the body and
+// JSON.parses it (what a small answer takes) and to the one that decodes the output into a string (what
+// large ones took before): the same file bytes, byte count, previews and truncation flag, on tricky inputs,
+// however the body is cut into pieces.
 
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { isWellFormedUtf8, parseJsonBytes } from "../../src/api/json_bytes.ts";
+import { type JsonStreamOptions, JsonStreamParser } from "../../src/api/json_stream.ts";
 import type { CommandStatusResponse } from "../../src/api/commands.ts";
 import { mapResult } from "../../src/repl/results.ts";
 import { stepFiles } from "../../src/session/files.ts";
@@ -14,6 +15,7 @@ import {
   TRUNCATION_MARKER,
   writeStepOutputs,
 } from "../../src/session/outputs.ts";
+import { isWellFormedUtf8, Utf8Chunks } from "../../src/utf8.ts";
 
 const enc = new TextEncoder();
 const PATHS = { bytesAt: [["results", "data"]] };
@@ -30,6 +32,16 @@ function body(dataJson: string | Uint8Array): Uint8Array {
   return out;
 }
 
+function parseCut(b: Uint8Array, cuts: number[], opts?: JsonStreamOptions): unknown {
+  const p = new JsonStreamParser(opts);
+  let from = 0;
+  for (const at of [...cuts, b.length]) {
+    p.push(b.slice(from, at));
+    from = at;
+  }
+  return p.end();
+}
+
 interface Recorded {
   file: Uint8Array;
   bytes: number;
@@ -40,11 +52,7 @@ interface Recorded {
 
 const PREVIEW_LENGTHS = [0, 1, 2, 3, 5, 200];
 
-async function record(
-  dir: string,
-  status: CommandStatusResponse,
-  lengths = PREVIEW_LENGTHS,
-): Promise<Recorded> {
+async function record(dir: string, status: CommandStatusResponse, lengths: number[]): Promise<Recorded> {
   const m = mapResult(status);
   const files = stepFiles(1, "big", "python");
   const w = await writeStepOutputs(dir, files, { stdout: m.stdout, stderr: m.stderr });
@@ -53,25 +61,24 @@ async function record(
     bytes: w.stdout_bytes,
     previews: lengths.map((n) => preview(m.stdout, n)),
     truncated: m.truncated,
-    wasBytes: m.stdout instanceof Uint8Array,
+    wasBytes: m.stdout instanceof Utf8Chunks,
   };
 }
 
+type Ways = { ref: Recorded; old: Recorded; now: Recorded };
+
 /**
  * Three ways, each written in its own folder: `ref` decodes the body and JSON.parses it (a small answer's
- * way); `old` parses the bytes into strings (a large answer's way before); `now` keeps the output as bytes.
+ * way); `old` decodes the output into a string (a large answer's way before); `now` keeps it as bytes.
+ * The body is fed to the parser in pieces cut at `cuts`.
  */
-async function ways(b: Uint8Array, lengths = PREVIEW_LENGTHS) {
+async function ways(b: Uint8Array, lengths = PREVIEW_LENGTHS, cuts: number[] = []): Promise<Ways> {
   const dir = await Deno.makeTempDir({ prefix: "dbxr_outbytes_" });
   try {
     const reference = JSON.parse(new TextDecoder().decode(b)) as CommandStatusResponse;
     const ref = await record(`${dir}/ref`, reference, lengths);
-    const old = await record(`${dir}/old`, parseJsonBytes(b.slice()) as CommandStatusResponse, lengths);
-    const now = await record(
-      `${dir}/now`,
-      parseJsonBytes(b.slice(), PATHS) as CommandStatusResponse,
-      lengths,
-    );
+    const old = await record(`${dir}/old`, parseCut(b, cuts) as CommandStatusResponse, lengths);
+    const now = await record(`${dir}/now`, parseCut(b, cuts, PATHS) as CommandStatusResponse, lengths);
     return { ref, old, now };
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -82,7 +89,7 @@ async function ways(b: Uint8Array, lengths = PREVIEW_LENGTHS) {
  * The same file bytes, byte count and flag all three ways; the previews of the old way (a lone surrogate is
  * U+FFFD there, as in the file, where JSON.parse keeps it: a preview is JSON text, both are valid).
  */
-function assertSame(r: { ref: Recorded; old: Recorded; now: Recorded }, what: string) {
+function assertSame(r: Ways, what: string) {
   for (const other of [r.ref, r.old]) {
     assertEquals(r.now.bytes, other.bytes, `${what}: stdout_bytes`);
     assert(sameBytes(r.now.file, other.file), `${what}: file bytes differ`);
@@ -114,21 +121,29 @@ const TRICKY: Array<[string, string]> = [
   ["empty", '""'],
 ];
 
-Deno.test("large output as bytes: the same file, byte count, previews and flag as JSON.parse, tricky inputs", async () => {
+const everyCut = (b: Uint8Array) => Array.from({ length: b.length - 1 }, (_, k) => [k + 1]);
+
+Deno.test("large output as bytes: the same file, byte count, previews and flag as JSON.parse, cut anywhere", async () => {
   for (const [what, json] of TRICKY) {
-    const r = await ways(body(json));
-    assertSame(r, what);
-    // Empty output stays "" (no preview at all, as before); everything else stays bytes.
-    assertEquals(r.now.wasBytes, what !== "empty", what);
+    const b = body(json);
+    // Whole, byte by byte, and cut once at every position of the output's JSON text.
+    const from = b.length - json.length - 50;
+    const cutsList = [[], [...b.keys()].slice(1), ...everyCut(b).filter(([k]) => k >= from - 2)];
+    for (const cuts of cutsList) {
+      const r = await ways(b, PREVIEW_LENGTHS, cuts);
+      assertSame(r, `${what}, cut at ${cuts.length > 3 ? "every byte" : cuts}`);
+      // Empty output stays "" (no preview at all, as before); everything else stays bytes.
+      assertEquals(r.now.wasBytes, what !== "empty", what);
+    }
   }
 });
 
-Deno.test("large output as bytes: the BOM of a string is kept (the decoded path dropped it)", async () => {
+Deno.test("large output as bytes: the BOM of a string is kept (the in-place parser dropped it)", async () => {
   const r = await ways(body('"\\ufeffx"'));
   assertEquals([...r.now.file], [0xef, 0xbb, 0xbf, 0x78]);
   assertEquals(r.now.previews.at(-1), "\ufeffx");
   // And where the string is decoded (not at a bytes path), as JSON.parse does too.
-  assertEquals(parseJsonBytes(enc.encode('{"a":"\\ufeffx","b":"\ufeffy"}')), { a: "\ufeffx", b: "\ufeffy" });
+  assertEquals(parseCut(enc.encode('{"a":"\\ufeffx","b":"\ufeffy"}'), []), { a: "\ufeffx", b: "\ufeffy" });
 });
 
 Deno.test("large output as bytes: broken UTF-8 in the body is decoded (U+FFFD) exactly as before", async () => {
@@ -136,14 +151,18 @@ Deno.test("large output as bytes: broken UTF-8 in the body is decoded (U+FFFD) e
     ["a stray continuation byte", [0x61, 0x80, 0x62]],
     ["0xff", [0xff]],
     ["a sequence cut by the closing quote", [0x61, 0xe2, 0x82]],
+    ["a sequence cut by an escape", [0x61, 0xe2, 0x82, 0x5c, 0x6e]],
     ["an overlong slash", [0xc0, 0xaf]],
     ["an encoded surrogate", [0xed, 0xa0, 0x80]],
     ["past U+10FFFF", [0xf4, 0x90, 0x80, 0x80]],
   ];
   for (const [what, raw] of broken) {
-    const r = await ways(body(new Uint8Array([0x22, ...raw, 0x22])));
-    assertSame(r, what);
-    assertEquals(r.now.wasBytes, false, `${what}: decoded, not written raw`);
+    const b = body(new Uint8Array([0x22, ...raw, 0x22]));
+    for (const cuts of [[], ...everyCut(b)]) {
+      const r = await ways(b, PREVIEW_LENGTHS, cuts);
+      assertSame(r, `${what}, cut at ${cuts}`);
+      assertEquals(r.now.wasBytes, false, `${what}: decoded, not written raw`);
+    }
   }
 });
 
@@ -160,27 +179,37 @@ Deno.test("large output as bytes: previews cut at every length of a short tricky
   }
 });
 
-Deno.test("large output as bytes: where it applies (results.data only, never an array's element)", () => {
-  const v = parseJsonBytes(
-    enc.encode('{"data":"a","results":{"data":"b","x":{"data":"c"}},"r":[{"results":{"data":"d"}}]}'),
-    PATHS,
-  ) as Record<string, unknown>;
-  assertEquals((v.results as { data: unknown }).data, enc.encode("b"));
-  assertEquals(v.data, "a");
-  assertEquals((v.results as { x: unknown }).x, { data: "c" });
-  assertEquals(v.r, [{ results: { data: "d" } }]);
-  // Not a string there: parsed as usual.
-  const t = parseJsonBytes(enc.encode('{"results":{"data":[["x",1]]}}'), PATHS);
-  assertEquals(t, { results: { data: [["x", 1]] } });
-});
-
 Deno.test("large output as bytes: a 20 MiB output gives the same file as the decoded path", async () => {
   const line = 'step 42 loss=0.123 "quoted" \\ tab\t é€ 😀 \u0000 \ud800 end\n';
   const text = line.repeat(Math.ceil((20 * 1024 * 1024) / line.length));
-  const r = await ways(body(JSON.stringify(text) + " "));
+  const b = body(JSON.stringify(text + TRUNCATION_MARKER));
+  // In the pieces of an HTTP body (64 KiB and a bit, so that every boundary falls somewhere new).
+  const cuts = Array.from({ length: Math.floor(b.length / 65_537) }, (_, k) => (k + 1) * 65_537);
+  const r = await ways(b, PREVIEW_LENGTHS, cuts);
   assertSame(r, "20 MiB");
   assert(r.now.wasBytes);
+  assert(r.now.truncated, "the marker at the end, past 20 pieces");
   assert(r.now.bytes > 20 * 1024 * 1024);
+});
+
+Deno.test("Utf8Chunks: head, text and a search across the pieces' boundaries", () => {
+  const text = `é😀${TRUNCATION_MARKER}€`;
+  const bytes = enc.encode(text);
+  // Every way to cut it in two and in three.
+  for (let i = 0; i <= bytes.length; i++) {
+    for (let j = i; j <= bytes.length; j += 7) {
+      const c = new Utf8Chunks([bytes.slice(0, i), bytes.slice(i, j), bytes.slice(j)]);
+      assertEquals(c.byteLength, bytes.length);
+      assertEquals(c.text(), text);
+      assert(sameBytes(c.head(9), bytes.subarray(0, 9)));
+      assert(hasTruncationMarker(c), `${i} ${j}`);
+      const cut = new Utf8Chunks([bytes.slice(0, i), bytes.slice(i + 1)]);
+      assertEquals(hasTruncationMarker(cut), hasTruncationMarker(new TextDecoder().decode(cut.head(1000))));
+    }
+  }
+  // Many tiny pieces: a match over several boundaries.
+  const tiny = new Utf8Chunks([...bytes].map((x) => new Uint8Array([x])));
+  assert(hasTruncationMarker(tiny));
 });
 
 Deno.test("isWellFormedUtf8 agrees with a fatal TextDecoder", () => {
