@@ -550,8 +550,8 @@ export interface RequestOptions {
   /** json (default): parsed, an empty body as {}; text; bytes. */
   responseType?: "json" | "text" | "bytes";
   /**
-   * Key paths of strings that a large JSON body gives as UTF-8 bytes, not decoded (ParseJsonBytesOptions):
-   * a command's output, which is only written to a file and previewed.
+   * Key paths of strings that a large or unsized JSON body gives as UTF-8 bytes (Utf8Chunks), not decoded
+   * (JsonStreamOptions.bytesAt): a command's output, which is only written to a file and previewed.
    */
   bytesAt?: readonly (readonly string[])[];
 }
