@@ -199,8 +199,7 @@ export class JsonStreamParser {
             // As TextDecoder: a byte order mark before the body is dropped.
             this.#token = " ";
             this.#state = BOM;
-          } else if (this.#done) fail();
-          else {
+          } else {
             this.#sawToken = true;
             if (c === 0x7b) this.#open({}, KEY_OR_END);
             else if (c === 0x5b) this.#open([], ELEMENT_OR_END);
