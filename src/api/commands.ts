@@ -9,6 +9,10 @@ export type CommandStatus = "Queued" | "Running" | "Cancelling" | "Finished" | "
 
 export interface CommandResults {
   resultType?: "text" | "table" | "image" | "images" | "error";
+  /**
+   * A text result's output is a string, or, from a large or unsized answer (http.ts LARGE_JSON_BYTES), its
+   * well-formed UTF-8 bytes (Utf8Chunks): written to the step's file as they are, never decoded whole.
+   */
   data?: unknown;
   truncated?: boolean;
   schema?: Array<{ name: string; type?: string; metadata?: unknown }>;
@@ -75,7 +79,7 @@ export function commandStatus(
   p: { clusterId: string; contextId: string; commandId: string },
   opts: { signal?: AbortSignal; detached?: boolean } = {},
 ): Promise<CommandStatusResponse> {
-  return client.get("/api/1.2/commands/status", p, opts);
+  return client.get("/api/1.2/commands/status", p, { ...opts, bytesAt: [["results", "data"]] });
 }
 
 /** `detached`: sent even after Ctrl-C aborted the rest of the command (see http.ts). */

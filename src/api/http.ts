@@ -7,7 +7,7 @@ import { DbxrError, type ErrorCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { mark } from "../trace.ts";
 import { describeHint } from "./config.ts";
-import { parseJsonBytes } from "./json_bytes.ts";
+import { type JsonRead, readJsonStream } from "./json_stream.ts";
 import { redactForTrace, redactText } from "./redact.ts";
 import {
   type AttemptOutcome,
@@ -41,9 +41,12 @@ export interface SendRequest {
   detached?: boolean;
   /**
    * "bytes" keeps the body as bytes (file downloads); the default reads text. "json" reads text too, but a
-   * large successful body stays bytes (RawResponse.jsonBytes) for parseJsonBytes, never decoded whole.
+   * large or unsized successful body is parsed as it arrives (json_stream.ts: RawResponse.json), never
+   * held whole.
    */
   responseType?: "text" | "bytes" | "json";
+  /** For "json": key paths of strings kept as UTF-8 bytes (JsonStreamOptions.bytesAt). */
+  bytesAt?: readonly (readonly string[])[];
   /** Known secret values (the token in use) to blank out of traces. */
   secrets?: string[];
 }
@@ -52,11 +55,11 @@ export interface RawResponse {
   status: number;
   statusText: string;
   headers: Headers;
-  /** The body as text ("" when responseType is "bytes", or when jsonBytes holds it). */
+  /** The body as text ("" when responseType is "bytes", or when json holds it). */
   text: string;
   bytes?: Uint8Array;
-  /** A successful body of LARGE_JSON_BYTES or more, for responseType "json": its bytes, parsed in place. */
-  jsonBytes?: Uint8Array;
+  /** A successful body of LARGE_JSON_BYTES or more, or of unknown size, for responseType "json": parsed. */
+  json?: JsonRead;
   url: string;
   attempts: number;
 }
@@ -166,15 +169,17 @@ async function attemptOnce(
   // Reading the body is part of the attempt: a dropped connection can surface here, after a 200.
   let text = "";
   let bytes: Uint8Array | undefined;
-  let jsonBytes: Uint8Array | undefined;
+  let json: JsonRead | undefined;
+  let jsonHead: { head: Uint8Array; total: number } | undefined;
   try {
     if (req.responseType === "bytes") bytes = new Uint8Array(await res.arrayBuffer());
-    else {
-      const body = await bodyBytes(res);
-      if (req.responseType === "json" && res.status < 400 && body.length >= LARGE_JSON_BYTES) {
-        jsonBytes = body;
-      } else text = utf8.decode(body);
-    }
+    else if (req.responseType === "json" && res.status < 400 && !knownSmall(res)) {
+      json = await readJsonStream(res.body, {
+        bytesAt: req.bytesAt,
+        headBytes: TRACE_BODY_CHARS * 4,
+        onHead: (head, total) => jsonHead = { head, total },
+      });
+    } else text = utf8.decode(await bodyBytes(res));
   } catch (e) {
     if (outer.aborted) throw outer.reason;
     const r = classifyNetworkError(e, timeoutSignal.aborted, timeoutMs);
@@ -187,7 +192,7 @@ async function attemptOnce(
     headers: res.headers,
     text,
     bytes,
-    ...(jsonBytes ? { jsonBytes } : {}),
+    ...(json ? { json } : {}),
     url: url.toString(),
     attempts: attempt,
   };
@@ -199,8 +204,8 @@ async function attemptOnce(
     }`;
     const body = bytes
       ? `<${bytes.length} bytes>`
-      : jsonBytes
-      ? redactForTrace(utf8.decode(jsonBytes.subarray(0, TRACE_BODY_CHARS * 4)), TRACE_BODY_CHARS, secrets)
+      : jsonHead
+      ? headForTrace(jsonHead.head, jsonHead.total, secrets)
       : text === ""
       ? ""
       : redactForTrace(text, TRACE_BODY_CHARS, secrets);
@@ -212,8 +217,15 @@ async function attemptOnce(
 /** Timers overflow past 2^31-1 ms (and then fire at once). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** From this size on, a JSON body is parsed from its bytes (json_bytes.ts), not from a decoded copy. */
+/** From this size on (or of unknown size), a JSON body is parsed as it arrives (json_stream.ts). */
 export const LARGE_JSON_BYTES = 1024 * 1024;
+
+/** A body that fetch hands over as it came, declared smaller than LARGE_JSON_BYTES: decoded whole. */
+function knownSmall(res: Response): boolean {
+  if (res.headers.get("content-encoding")) return false; // fetch inflates it: its real size is unknown
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  return Number.isSafeInteger(declared) && declared < LARGE_JSON_BYTES;
+}
 
 const utf8 = new TextDecoder();
 
@@ -534,6 +546,11 @@ export interface RequestOptions {
   detached?: boolean;
   /** json (default): parsed, an empty body as {}; text; bytes. */
   responseType?: "json" | "text" | "bytes";
+  /**
+   * Key paths of strings that a large or unsized JSON body gives as UTF-8 bytes (Utf8Chunks), not decoded
+   * (JsonStreamOptions.bytesAt): a command's output, which is only written to a file and previewed.
+   */
+  bytesAt?: readonly (readonly string[])[];
 }
 
 export interface FullResponse<T> {
@@ -619,6 +636,7 @@ export class ApiClient {
         signal: opts.signal,
         detached: opts.detached,
         responseType: opts.responseType ?? "json",
+        bytesAt: opts.bytesAt,
         secrets: [auth.replace(/^\S+\s+/, "")],
       });
       // A token can expire between our check and the server's: fetch a new one, once. A PAT cannot refresh.
@@ -663,31 +681,32 @@ const STALE_TOKEN_MESSAGE = /invalid access token|token is expir|token expired/i
 function decodeBody<T>(res: RawResponse, opts: RequestOptions, path: string): T {
   if (opts.responseType === "bytes") return (res.bytes ?? new Uint8Array()) as T;
   if (opts.responseType === "text") return res.text as T;
-  if (res.jsonBytes) {
-    const head = utf8.decode(res.jsonBytes.subarray(0, 200));
+  let v: unknown;
+  if (res.json) {
+    const json = res.json;
+    res.json = undefined; // the answer is handed over once: nothing else keeps a large output alive
+    if ("error" in json) {
+      throw new DbxrError(
+        "ApiError",
+        `${opts.method} ${path} answered ${res.status} with a body that is not JSON: ` +
+          redactText(utf8.decode(json.head.subarray(0, 200))),
+        { details: { http_status: res.status, method: opts.method, path } },
+      );
+    }
+    if ("empty" in json) return {} as T;
+    v = json.value;
+  } else {
+    if (res.text.trim() === "") return {} as T;
     try {
-      return parseJsonBytes(res.jsonBytes) as T;
+      v = JSON.parse(res.text);
     } catch {
       throw new DbxrError(
         "ApiError",
-        `${opts.method} ${path} answered ${res.status} with a body that is not JSON: ${redactText(head)}`,
+        `${opts.method} ${path} answered ${res.status} with a body that is not JSON: ` +
+          redactText(res.text.slice(0, 200)),
         { details: { http_status: res.status, method: opts.method, path } },
       );
-    } finally {
-      res.jsonBytes = undefined; // parsed (and overwritten): nothing else may read it
     }
-  }
-  if (res.text.trim() === "") return {} as T;
-  let v: unknown;
-  try {
-    v = JSON.parse(res.text);
-  } catch {
-    throw new DbxrError(
-      "ApiError",
-      `${opts.method} ${path} answered ${res.status} with a body that is not JSON: ` +
-        redactText(res.text.slice(0, 200)),
-      { details: { http_status: res.status, method: opts.method, path } },
-    );
   }
   // Every Databricks REST answer is a JSON object; anything else (a proxy's `null`, an array) would
   // otherwise surface later as a TypeError far from its cause.
@@ -760,6 +779,13 @@ export function buildUserAgent(
   if (p.authType) parts.push(`auth/${clean(p.authType)}`);
   if (p.command) parts.push(`cmd/${clean(p.command)}`);
   return parts.join(" ");
+}
+
+/** The start of a body that was parsed as it came (never held whole): redacted, cut, with its size. */
+function headForTrace(head: Uint8Array, total: number, secrets: string[]): string {
+  const text = utf8.decode(head);
+  if (total <= head.length) return redactForTrace(text, TRACE_BODY_CHARS, secrets);
+  return `${redactText(text, secrets).slice(0, TRACE_BODY_CHARS)}… (${total} bytes)`;
 }
 
 function traceBody(body: string | Uint8Array, secrets: string[]): string {

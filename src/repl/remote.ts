@@ -11,6 +11,7 @@ import { getClusterOrThrow } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
 import { DbxrError, isDbxrError } from "../errors.ts";
 import { commandSchedule, poll, slowSchedule } from "../poll.ts";
+import { Utf8Chunks } from "../utf8.ts";
 
 export interface Remote {
   ctx: Ctx;
@@ -208,7 +209,9 @@ export async function recoverOutput(
 ): Promise<RecoveredOutput | undefined> {
   const kept = await readKeptTail(async (command) => {
     const s = await runHidden(r, contextId, command, 30_000);
-    return s.results?.resultType === "text" && typeof s.results.data === "string" ? s.results.data : null;
+    if (s.results?.resultType !== "text") return null;
+    const data = s.results.data;
+    return typeof data === "string" ? data : data instanceof Utf8Chunks ? data.text() : null;
   }, maxBytes).catch(() => null);
   if (!kept) return undefined;
   let text = new TextDecoder().decode(kept.bytes);

@@ -2,7 +2,8 @@
 // the text for .stdout/.stderr, and table/image payloads. Pure.
 
 import type { CommandResults, CommandStatusResponse } from "../api/commands.ts";
-import { hasTruncationMarker, stripAnsi } from "../session/outputs.ts";
+import { type Content, hasTruncationMarker, stripAnsi } from "../session/outputs.ts";
+import { Utf8Chunks } from "../utf8.ts";
 
 export type DerivedStatus = "Finished" | "Error" | "Cancelled";
 
@@ -24,7 +25,8 @@ export function deriveStatus(r: CommandStatusResponse): DerivedStatus {
 export interface MappedResult {
   status: DerivedStatus;
   result_type: string;
-  stdout: string;
+  /** Text, or the UTF-8 bytes of a large output (CommandResults.data), written and previewed as they are. */
+  stdout: Content;
   stderr: string;
   /** A table result for `.result.json`. */
   table?: { schema: unknown; data: unknown; truncated: boolean };
@@ -71,6 +73,8 @@ export function mapResult(r: CommandStatusResponse): MappedResult {
     default: {
       out.stdout = typeof res.data === "string"
         ? res.data
+        : res.data instanceof Utf8Chunks
+        ? (res.data.byteLength > 0 ? res.data : "")
         : res.data === undefined
         ? ""
         : JSON.stringify(res.data);

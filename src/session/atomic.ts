@@ -10,11 +10,12 @@ const encoder = new TextEncoder();
  * Writes `data` to a temp file beside `path`, fsyncs it, renames it over `path`, then fsyncs the dir.
  * `mode` is the file's POSIX mode (0o600 for files holding secrets); the rename replaces the old mode too.
  * A string is written as UTF-8 piece by piece, never encoded whole (a 20 MiB output would otherwise be held
- * twice: as text and as bytes). Returns the number of bytes written.
+ * twice: as text and as bytes); a list of byte pieces one after the other, never joined. Returns the number
+ * of bytes written.
  */
 export async function writeFileAtomic(
   path: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | readonly Uint8Array[],
   opts: { mode?: number } = {},
 ): Promise<number> {
   const dir = dirname(path);
@@ -32,7 +33,9 @@ export async function writeFileAtomic(
   let written = 0;
   try {
     try {
-      written = typeof data === "string" ? await writeText(file, data) : await writeAll(file, data);
+      if (typeof data === "string") written = await writeText(file, data);
+      else if (data instanceof Uint8Array) written = await writeAll(file, data);
+      else for (const piece of data) written += await writeAll(file, piece);
       await file.sync();
     } finally {
       file.close();

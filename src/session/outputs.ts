@@ -3,6 +3,7 @@
 // atomically when the command has ended, whatever its status (failed, cancelled and truncated output
 // is kept).
 
+import { indexOfBytes, Utf8Chunks } from "../utf8.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { imageFile, OUTPUT_DIR, projectPath, type StepFiles } from "./files.ts";
 
@@ -10,19 +11,25 @@ export const DEFAULT_PREVIEW = 200;
 /** What Databricks puts in place of text output past its size limit. */
 export const TRUNCATION_MARKER = "*** WARNING: max output size exceeded, skipping output. ***";
 
-/** Output as the API gave it (a string) or as raw bytes; written as UTF-8. */
-export type Content = string | Uint8Array;
+/**
+ * Output as the API gave it (a string, or a large output's UTF-8 bytes as they came: Utf8Chunks) or as raw
+ * bytes; written as UTF-8.
+ */
+export type Content = string | Uint8Array | Utf8Chunks;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder(); // not fatal: broken bytes become U+FFFD in previews, never a throw
 
-const toBytes = (c: Content): Uint8Array => typeof c === "string" ? encoder.encode(c) : c;
-const toText = (c: Content): string => typeof c === "string" ? c : decoder.decode(c);
+const toText = (c: Content): string =>
+  typeof c === "string" ? c : c instanceof Utf8Chunks ? c.text() : decoder.decode(c);
 
 /** Size in bytes of the UTF-8 form (what `stdout_bytes` reports). */
 export function byteLength(c: Content): number {
-  return toBytes(c).length;
+  return typeof c === "string" ? encoder.encode(c).length : c.byteLength;
 }
+
+/** What writeFileAtomic takes: a large output's pieces as they are. */
+const toWritable = (c: Content) => c instanceof Utf8Chunks ? c.chunks : c;
 
 async function ensureOutputDir(projectDir: string): Promise<void> {
   await Deno.mkdir(projectPath(projectDir, OUTPUT_DIR), { recursive: true });
@@ -66,8 +73,8 @@ export async function writeStepOutputs(
   // Written from the text itself (the byte counts come from the write): no encoded copy of a large output.
   // Both at once: independent files, each atomic and fsynced; the caller records the step after both.
   const [stdoutBytes, stderrBytes] = await Promise.all([
-    writeFileAtomic(projectPath(projectDir, files.stdout), o.stdout ?? ""),
-    writeFileAtomic(projectPath(projectDir, files.stderr), o.stderr ?? ""),
+    writeFileAtomic(projectPath(projectDir, files.stdout), toWritable(o.stdout ?? "")),
+    writeFileAtomic(projectPath(projectDir, files.stderr), toWritable(o.stderr ?? "")),
   ]);
   const out: WrittenOutputs = {
     stdout_file: files.stdout,
@@ -130,7 +137,17 @@ function codePointLength(s: string): number {
 
 /** `stdout_preview`: the head of the output, `...` appended when cut (the seed's format). */
 export function preview(content: Content, max = DEFAULT_PREVIEW): string {
-  const text = toText(content);
+  // Bytes (a large output): only their head is decoded. 4 bytes per code point at most, and a sequence cut
+  // at the end is held back (stream), so that more than max whole code points are there and the cut is
+  // certain. A leading U+FEFF is kept, as in the text that JSON.parse would have given.
+  const enough = max * 4 + 8;
+  const bytes = typeof content === "string"
+    ? undefined
+    : content instanceof Utf8Chunks
+    ? content.head(enough)
+    : content.subarray(0, enough);
+  const text = bytes === undefined ? content as string : new TextDecoder("utf-8", { ignoreBOM: true })
+    .decode(bytes, { stream: byteLength(content) > enough });
   const head = cutCodePoints(text, max);
   return head.length === text.length ? text : head + ELLIPSIS;
 }
@@ -149,9 +166,15 @@ export function stripAnsi(s: string): string {
 }
 
 /** True when the API dropped text output past its size limit. */
-export function hasTruncationMarker(text: string): boolean {
-  return text.includes(TRUNCATION_MARKER);
+export function hasTruncationMarker(content: Content): boolean {
+  if (typeof content === "string") return content.includes(TRUNCATION_MARKER);
+  // The marker is ASCII, and in UTF-8 an ASCII byte only ever stands for itself: a byte search finds it.
+  return content instanceof Utf8Chunks
+    ? content.includes(MARKER_BYTES)
+    : indexOfBytes(content, MARKER_BYTES) >= 0;
 }
+
+const MARKER_BYTES = encoder.encode(TRUNCATION_MARKER);
 
 // `ValueError: ...`, `java.io.FileNotFoundException: ...`, a bare `KeyboardInterrupt`; not IPython's
 // header line `ZeroDivisionError      Traceback (most recent call last)`.

@@ -253,6 +253,64 @@ Deno.test("large output: the API's truncation marker sets truncated, the file ke
   assertStringIncludes(await t.file("repl_outputs/001_big.stdout"), "*** WARNING: max output size exceeded");
 });
 
+Deno.test("large output (3 MiB of mixed text, parsed as it arrives, kept as bytes): the file byte for byte", async () => {
+  await using s = await served();
+  // A cluster that returns up to 20 MB of text, as `spark.databricks.driver.maxReplOutputLength` allows.
+  const res = await fetch(`${s.host}/api/2.1/clusters/create`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.emulator.token}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      cluster_name: "big-output",
+      spark_version: "16.4.x-scala2.12",
+      node_type_id: "i3.xlarge",
+      num_workers: 0,
+      spark_conf: { "spark.databricks.driver.maxReplOutputLength": "21000000" },
+    }),
+  });
+  const { cluster_id } = await res.json();
+  for (let i = 0; i < 200; i++) {
+    const r = await s.dbxr(["cluster", "get", cluster_id]);
+    if (r.json().state === "RUNNING") break;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
+  const created = await s.dbxr([
+    "create",
+    "--cluster-id",
+    cluster_id,
+    "--session-name",
+    "big",
+    "--project-dir",
+    dir,
+  ]);
+  assertEquals(created.code, 0, created.stdout + created.stderr);
+  // Every kind of character the JSON answer escapes or carries raw: quotes, backslashes, tabs, NUL, the
+  // line separators, 2-, 3- and 4-byte UTF-8 (an astral character is a surrogate pair in JSON escapes).
+  const line = 'é€😀 "q" \\ \t \x00 \u2028 x\n';
+  const n = Math.floor((3 * 1024 * 1024) / 20);
+  // The same text as a Python literal, with escapes (a raw U+2028 in the source would end a line).
+  const python = `'é€😀 "q" \\\\ \\t \\x00 \\u2028 x\\n'`;
+  const r = await s.dbxr([
+    "exec",
+    "--command",
+    `print(${python} * ${n} + 'END')`,
+    "--tag",
+    "big",
+    "--project-dir",
+    dir,
+  ]);
+  assertEquals(r.code, 0, r.stdout.slice(0, 2000) + r.stderr);
+  const j = r.json();
+  const text = line.repeat(n) + "END";
+  const want = new TextEncoder().encode(text);
+  const got = await Deno.readFile(`${dir}/repl_outputs/001_big.stdout`);
+  assertEquals(got.length, want.length);
+  assert(got.every((b, i) => b === want[i]), "the .stdout file is the printed text, byte for byte");
+  assertEquals(j.stdout_bytes, want.length);
+  assertEquals(j.truncated, false);
+  assertEquals(j.stdout_preview, [...text].slice(0, 200).join("") + "...");
+});
+
 Deno.test("non-UTF-8 output, and tags with spaces, slashes and unicode", async () => {
   await using s = await served();
   const t = await session(s);

@@ -7,6 +7,8 @@ import {
   encodeQuery,
   parseErrorBody,
 } from "../../src/api/http.ts";
+import * as commands from "../../src/api/commands.ts";
+import { Utf8Chunks } from "../../src/utf8.ts";
 import { DbxrError } from "../../src/errors.ts";
 import { assert, assertEquals, assertMatch, assertRejects, assertStringIncludes } from "../helpers/assert.ts";
 import {
@@ -515,10 +517,22 @@ Deno.test("http: no trace without --debug", async () => {
 });
 
 Deno.test("http: bodies in traces are cut to about 2 KB", async () => {
-  const { client, stderr } = setup([jsonResponse({ big: "x".repeat(10_000) })], { ctx: { debug: true } });
+  const sized = { "content-length": "10010" }; // a small body of known size is decoded whole
+  const { client, stderr } = setup([jsonResponse({ big: "x".repeat(10_000) }, 200, sized)], {
+    ctx: { debug: true },
+  });
   await client.get("/api/2.1/clusters/list");
   assert(stderr().length < 3000, `${stderr().length}`);
   assertMatch(stderr(), /… \(10\d{3} chars\)/);
+  // A body of unknown size is parsed as it comes, never held whole: its start and its size in bytes.
+  const unsized = setup([
+    new Response(new Blob([JSON.stringify({ big: "x".repeat(10_000) })]).stream(), {
+      headers: { "content-type": "application/json" },
+    }),
+  ], { ctx: { debug: true } });
+  await unsized.client.get("/api/2.1/clusters/list");
+  assert(unsized.stderr().length < 3000, `${unsized.stderr().length}`);
+  assertMatch(unsized.stderr(), /\{"big":"xxx.*… \(10010 bytes\)/);
 });
 
 Deno.test("http: User-Agent, encodeQuery, encodePath", () => {
@@ -555,6 +569,30 @@ Deno.test("a large JSON body (parsed from its bytes) gives what JSON.parse gives
   ]);
   assertEquals(await client.get("/api/1.2/commands/status"), body);
   assertEquals(await client.get("/api/1.2/commands/status"), body);
+});
+
+Deno.test("commands/status: a large answer's output comes as its UTF-8 bytes, a small one's as text", async () => {
+  const big = 'out é€😀 "q"\n'.repeat(80_000); // > 1 MiB
+  const answer = (data: string) => ({ id: "c1", status: "Finished", results: { resultType: "text", data } });
+  const small = JSON.stringify(answer("small"));
+  const { client } = setup([
+    jsonResponse(answer(big)),
+    jsonResponse(answer("small"), 200, { "content-length": String(small.length) }),
+    jsonResponse(answer("small")),
+    jsonResponse(answer(big)),
+  ]);
+  const ids = { clusterId: "k", contextId: "x", commandId: "c1" };
+  const large = await commands.commandStatus(client, ids);
+  assert(large.results?.data instanceof Utf8Chunks);
+  assertEquals(large.results.data.text(), big);
+  assertEquals(large.status, "Finished");
+  assertEquals((await commands.commandStatus(client, ids)).results?.data, "small");
+  // Of unknown size (chunked, compressed): parsed as it comes, the output kept as bytes whatever its size.
+  const unsized = await commands.commandStatus(client, ids);
+  assert(unsized.results?.data instanceof Utf8Chunks);
+  assertEquals(unsized.results.data.text(), "small");
+  // Other calls are not affected: a large answer's strings are strings.
+  assertEquals(await client.get("/api/1.2/commands/status"), answer(big));
 });
 
 Deno.test("a large 200 body that is not JSON is an ApiError quoting its start", async () => {
