@@ -236,6 +236,9 @@ export async function execStep(env: ReplEnv, o: ExecOptions): Promise<ExecResult
   // decision on what they return (finalize, eviction, Running, Ctrl-C) waits for phase 3 (waitAndFinalize).
   // A kill -9 meanwhile leaves what it left before: the id recorded or not (in doubt), nothing else.
   mark("exec:wait");
+  // What finalize needs loads while phase 3 waits on its fsyncs and the first poll on the network: a command
+  // that has ended by the first poll (a short one) finds it loaded.
+  void afterwards();
   return await waitAndFinalize(env, active, clusterId, commandId, o.timeoutSeconds, o.previewChars, recorded);
 }
 
