@@ -5,7 +5,6 @@
 
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { sleepWithSignal } from "../../src/ctx.ts";
-import { poll } from "../../src/poll.ts";
 
 Deno.test("sleepWithSignal waits about as long as asked", async () => {
   const t0 = performance.now();
