@@ -3,7 +3,7 @@
 // itself (as another dbxr process would) so that phase 3 has to wait while the command has long ended.
 
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { served } from "../helpers/served.ts";
+import { replSession, served } from "../helpers/served.ts";
 
 type J = Record<string, unknown>;
 
@@ -11,18 +11,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("exec: a command that ends while phase 3 waits for the lock is finalised only after its id is recorded", async () => {
   await using s = await served();
-  const dir = await Deno.makeTempDir({ dir: s.home, prefix: "proj-" });
-  const cluster = (await s.dbxr(["find-cluster", "--name", "analytics"])).json().cluster_id as string;
-  const created = await s.dbxr([
-    "create",
-    "--cluster-id",
-    cluster,
-    "--session-name",
-    "phases",
-    "--project-dir",
-    dir,
-  ]);
-  assertEquals(created.code, 0, created.stdout);
+  const { dir } = await replSession(s, "phases");
   const sessionJson = async () => JSON.parse(await Deno.readTextFile(`${dir}/session.json`)) as J;
   const statusCount = async () =>
     ((await s.control("GET", "requests/counts")) as { counts: Record<string, number> })
