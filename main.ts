@@ -2,9 +2,8 @@
 // This is the only place that exits.
 
 import { enableTimings, mark, timingLines } from "./src/trace.ts";
-import { parseFast } from "./src/cli/fast.ts";
+import { parseFast, runFast } from "./src/cli/fast.ts";
 import { applyGlobalFlags } from "./src/cli/options.ts";
-import { runRepl } from "./src/cli/repl_commands.ts";
 import { reportError } from "./src/cli/report.ts";
 import { type CommandResult, type Ctx, sleepWithSignal } from "./src/ctx.ts";
 import { Output } from "./src/output.ts";
@@ -108,11 +107,11 @@ if (import.meta.main) {
   let code: number;
   const fast = parseFast(Deno.args);
   if (fast) {
-    // The seed's REPL commands, read without commander (src/cli/fast.ts): an agent's every step.
+    // The seed's commands and `cluster list`, read without commander (src/cli/fast.ts): an agent's every step.
     mark("program:built");
     applyGlobalFlags(ctx, fast.globals);
     try {
-      await runRepl(ctx, fast.invocation, fast.globals);
+      await runFast(ctx, fast);
     } catch (e) {
       reportError(ctx, e);
     }

@@ -1,13 +1,13 @@
-// find-cluster and the `cluster` group: thin commands over src/clusters and src/api/clusters.
+// find-cluster and the `cluster` group: thin commands over src/clusters and src/api/clusters. find-cluster and
+// `cluster list` are declared in cluster_commands.ts (the start path reads them without commander).
 
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command } from "@commander-js/extra-typings";
 import * as clusters from "../api/clusters.ts";
 import { connect } from "../api/connect.ts";
-import { findClusters, listClusters } from "../clusters/list.ts";
+import { findClusters } from "../clusters/list.ts";
 import {
   clusterDetailJson,
   clusterDetailText,
-  clusterListText,
   foundClustersText,
   nodeTypeJson,
   sparkVersionJson,
@@ -15,49 +15,44 @@ import {
 import { table } from "../table.ts";
 import { getClusterOrThrow, startCluster, type StartResult } from "../clusters/start.ts";
 import type { Ctx } from "../ctx.ts";
-import { DbxrError } from "../errors.ts";
 import { examples, globals } from "./root.ts";
-import { positiveNumber } from "./parse.ts";
+import {
+  CLUSTER_COMMANDS,
+  type ClusterCommandSpec,
+  type ClusterInvocation,
+  clusterInvocationFrom,
+  runCluster,
+} from "./cluster_commands.ts";
+import type { GlobalFlags } from "./options.ts";
+import { positiveNumber, toOption } from "./parse.ts";
 
-export function findClusterCommand(ctx: Ctx) {
-  const cmd = new Command("find-cluster")
-    .description(
-      "Find classic all-purpose clusters by name (case-insensitive substring), running ones first. " +
-        "One match prints one object {cluster_id, cluster_name, state}; several print an array; " +
-        "none is the error ClusterNotFound. Stopped clusters carry a `hint` that starts them.",
-    )
-    .requiredOption("--name <substr>", "part of the cluster name")
-    .action(async (o, c) => {
-      const { client } = await connect(ctx, globals(c), "find-cluster");
-      const found = await findClusters(client, o.name);
-      if (found.length === 0) {
-        throw new DbxrError("ClusterNotFound", `No all-purpose cluster name contains "${o.name}".`, {
-          hint: "dbxr cluster find",
-          details: { name: o.name },
-        });
-      }
-      ctx.out.result(found.length === 1 ? found[0] : found, {
-        alwaysJson: true,
-        text: (f, style) => foundClustersText(Array.isArray(f) ? f : [f], style),
-      });
-    });
-  return examples(cmd, ["dbxr find-cluster --name analytics", "dbxr find-cluster --name ml --profile prod"]);
+/** What a parsed find-cluster or cluster list goes to: runCluster, or a test's recorder. */
+export type ClusterDispatch = (inv: ClusterInvocation, g: GlobalFlags) => Promise<void>;
+
+/** Commander's command for a declaration of cluster_commands.ts. */
+function fromSpec(spec: ClusterCommandSpec, dispatch: ClusterDispatch): Command {
+  const cmd = new Command(spec.path[spec.path.length - 1]).description(spec.description);
+  for (const o of spec.options) cmd.addOption(toOption(o));
+  cmd.action(async (_o, c) => {
+    await dispatch(clusterInvocationFrom(spec.path, c.opts() as Record<string, unknown>), globals(c));
+  });
+  return examples(cmd as unknown as Command, [...spec.examples]);
 }
 
-export function clusterCommands(ctx: Ctx) {
+const specOf = (first: string) => CLUSTER_COMMANDS.find((c) => c.path[c.path.length - 1] === first)!;
+
+export function findClusterCommand(
+  ctx: Ctx,
+  dispatch: ClusterDispatch = (inv, g) => runCluster(ctx, inv, g),
+) {
+  return fromSpec(specOf("find-cluster"), dispatch);
+}
+
+export function clusterCommands(ctx: Ctx, dispatch: ClusterDispatch = (inv, g) => runCluster(ctx, inv, g)) {
   const group = new Command("cluster").description("List, inspect, find and start clusters");
   examples(group, ["dbxr cluster list", "dbxr cluster start 0123-456789-abcdefgh --wait"]);
 
-  group.addCommand(examples(
-    new Command("list")
-      .description("List the workspace's clusters (all kinds), running first")
-      .addOption(new Option("--state <state>", "only clusters in this state (e.g. RUNNING, TERMINATED)"))
-      .action(async (o, c) => {
-        const { client } = await connect(ctx, globals(c), "cluster_list");
-        ctx.out.result(await listClusters(client, o.state), { text: clusterListText });
-      }),
-    ["dbxr cluster list", "dbxr cluster list --state RUNNING --json"],
-  ));
+  group.addCommand(fromSpec(specOf("list"), dispatch));
 
   group.addCommand(examples(
     new Command("get")

@@ -1,15 +1,25 @@
-// The start path of the seed's REPL commands: their usual command lines parsed without commander, whose
-// Node built-ins cost ~30 ms of every `dbxr exec` (issue 9 §3, BENCHMARKS.md). It is deliberately partial:
+// The start path of the seed's commands (the REPL's six, find-cluster) and `cluster list`: their usual command
+// lines parsed without commander, whose Node built-ins cost ~30 ms of every `dbxr exec` (issue 9 §3,
+// BENCHMARKS.md). It is deliberately partial:
 // anything it is not sure to read exactly as commander does (help, --version, an unknown or short-bundled
 // option, a positional word, "--", a missing or repeated-conflicting flag, a value that the option refuses)
 // is declined, and main.ts then runs commander, which answers with its own messages. A unit test checks on
 // a generated corpus that what it accepts, commander parses to the very same invocation.
 
+import type { Ctx } from "../ctx.ts";
+import {
+  CLUSTER_COMMANDS,
+  type ClusterInvocation,
+  clusterInvocationFrom,
+  runCluster,
+} from "./cluster_commands.ts";
 import { flagNames, GLOBAL_OPTIONS, type GlobalFlags, type OptionSpec } from "./options.ts";
-import { invocationFrom, REPL_COMMANDS, type ReplCommandName, type ReplInvocation } from "./repl_commands.ts";
+import { invocationFrom, REPL_COMMANDS, type ReplInvocation, runRepl } from "./repl_commands.ts";
+
+export type FastInvocation = ReplInvocation | ClusterInvocation;
 
 export interface FastRun {
-  invocation: ReplInvocation;
+  invocation: FastInvocation;
   globals: GlobalFlags;
 }
 
@@ -25,12 +35,31 @@ function table(specs: readonly OptionSpec[], global: boolean): Map<string, Known
   return t;
 }
 
-const GLOBALS = table(GLOBAL_OPTIONS, true);
-const COMMANDS = new Map(REPL_COMMANDS.map((c) => [c.name, { spec: c, options: table(c.options, false) }]));
+interface FastCommand {
+  path: readonly string[];
+  options: Map<string, Known>;
+  invocation(values: Record<string, unknown>, given: (attr: string) => boolean): FastInvocation;
+}
 
-/** The REPL command that argv runs, parsed; undefined when commander must read it. */
+const GLOBALS = table(GLOBAL_OPTIONS, true);
+const COMMANDS: FastCommand[] = [
+  ...REPL_COMMANDS.map((c) => ({
+    path: [c.name],
+    options: table(c.options, false),
+    invocation: (v: Record<string, unknown>, given: (attr: string) => boolean) =>
+      invocationFrom(c.name, v, given),
+  })),
+  ...CLUSTER_COMMANDS.map((c) => ({
+    path: c.path,
+    options: table(c.options, false),
+    invocation: (v: Record<string, unknown>) => clusterInvocationFrom(c.path, v),
+  })),
+];
+
+/** The command that argv runs, parsed; undefined when commander must read it. */
 export function parseFast(argv: readonly string[]): FastRun | undefined {
-  let command: ReplCommandName | undefined;
+  let command: FastCommand | undefined;
+  const words: string[] = [];
   let options = GLOBALS;
   const values: Record<string, unknown> = {};
   const globals: Record<string, unknown> = {};
@@ -38,11 +67,13 @@ export function parseFast(argv: readonly string[]): FastRun | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("-") || arg === "-") {
-      if (command !== undefined) return undefined; // the seed's commands take no arguments
-      const c = COMMANDS.get(arg as ReplCommandName);
-      if (!c) return undefined;
-      command = c.spec.name;
-      options = new Map([...GLOBALS, ...c.options]);
+      if (command !== undefined) return undefined; // these commands take no arguments
+      // A group word ("cluster") waits for the next; a word that is no command leaves `command` unset.
+      words.push(arg);
+      command = COMMANDS.find((c) =>
+        c.path.length === words.length && c.path.every((w, i) => words[i] === w)
+      );
+      if (command) options = new Map([...GLOBALS, ...command.options]);
       continue;
     }
     if (arg === "--") return undefined;
@@ -75,7 +106,16 @@ export function parseFast(argv: readonly string[]): FastRun | undefined {
     if (o.spec.default !== undefined) values[o.attr] = o.spec.default;
   }
   return {
-    invocation: invocationFrom(command, values, (attr) => given.has(attr)),
+    invocation: command.invocation(values, (attr) => given.has(attr)),
     globals: globals as GlobalFlags,
   };
+}
+
+/** Runs what parseFast read, printing through ctx.out. */
+export async function runFast(ctx: Ctx, run: FastRun): Promise<void> {
+  const inv = run.invocation;
+  if (inv.command === "find-cluster" || inv.command === "cluster list") {
+    return await runCluster(ctx, inv, run.globals);
+  }
+  return await runRepl(ctx, inv, run.globals);
 }

@@ -54,6 +54,26 @@ Deno.test("cluster list, get, spark-versions, node-types", async () => {
   assertEquals(rows.length, 4);
   assertEquals(rows[0].state, "RUNNING");
   assert(rows.some((r) => r.cluster_source === "JOB"));
+  // --state filters (read by the start path, src/cli/fast.ts, as by commander); a filter before the words too.
+  for (
+    const argv of [["cluster", "list", "--state", "RUNNING"], [
+      "--json",
+      "cluster",
+      "list",
+      "--state=TERMINATED",
+    ]]
+  ) {
+    const filtered = await s.dbxr(argv);
+    assertEquals(filtered.code, 0, filtered.stderr);
+    const states = filtered.json<Array<{ state: string }>>().map((r) => r.state);
+    const wanted = argv.at(-1)!.replace("--state=", "");
+    assertEquals(
+      states,
+      rows.filter((r) => r.state === wanted).map((r) => r.state as string),
+      argv.join(" "),
+    );
+    assert(states.length > 0, `no ${wanted} cluster in the emulator: the filter is not tested`);
+  }
 
   const id = rows[0].cluster_id as string;
   const get = await s.dbxr(["cluster", "get", id]);

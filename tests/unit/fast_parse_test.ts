@@ -1,34 +1,38 @@
-// The start path of the seed's REPL commands (src/cli/fast.ts) reads a command line exactly as commander
+// The start path of the seed's commands and `cluster list` (src/cli/fast.ts) reads a command line exactly as commander
 // does, or declines it: on the README's and the skill's forms and on a seeded random corpus of command lines
 // built from every option, value shape and word that could trip it, whatever it accepts, commander parses
 // to the same invocation and global flags, and it accepts the usual forms (so that it is used at all).
 
 import { assembleProgram } from "../../src/cli/root.ts";
-import { parseFast } from "../../src/cli/fast.ts";
+import { type FastInvocation, parseFast } from "../../src/cli/fast.ts";
+import { clusterCommands, findClusterCommand } from "../../src/cli/cluster.ts";
+import { CLUSTER_COMMANDS } from "../../src/cli/cluster_commands.ts";
 import { flagNames, GLOBAL_OPTIONS, type GlobalFlags } from "../../src/cli/options.ts";
 import { replCommands } from "../../src/cli/repl.ts";
-import { REPL_COMMANDS, type ReplInvocation } from "../../src/cli/repl_commands.ts";
+import { REPL_COMMANDS } from "../../src/cli/repl_commands.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { fakeCtx } from "../helpers/fake_ctx.ts";
 
-type Parsed = { invocation: ReplInvocation; globals: GlobalFlags } | { error: string };
+type Parsed = { invocation: FastInvocation; globals: GlobalFlags } | { error: string };
 
 const GLOBAL_ATTRS = GLOBAL_OPTIONS.map((o) => flagNames(o).attr);
 
 async function commanderParse(argv: string[]): Promise<Parsed> {
   const { ctx } = fakeCtx();
   let parsed: Parsed | undefined;
-  const program = assembleProgram(
-    ctx,
-    replCommands(ctx, (invocation, g) => {
-      const globals = Object.fromEntries(
-        GLOBAL_ATTRS.filter((a) => (g as Record<string, unknown>)[a] !== undefined)
-          .map((a) => [a, (g as Record<string, unknown>)[a]]),
-      );
-      parsed = { invocation, globals };
-      return Promise.resolve();
-    }),
-  );
+  const record = (invocation: FastInvocation, g: GlobalFlags) => {
+    const globals = Object.fromEntries(
+      GLOBAL_ATTRS.filter((a) => (g as Record<string, unknown>)[a] !== undefined)
+        .map((a) => [a, (g as Record<string, unknown>)[a]]),
+    );
+    parsed = { invocation, globals };
+    return Promise.resolve();
+  };
+  const program = assembleProgram(ctx, [
+    ...replCommands(ctx, record),
+    findClusterCommand(ctx, record),
+    clusterCommands(ctx, record),
+  ]);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
@@ -73,6 +77,11 @@ const USUAL: string[][] = [
   ["destroy", "--project-dir", "examples/churn"],
   ["status"],
   ["status", "--json", "--profile", "dev"],
+  ["find-cluster", "--name", "analytics"],
+  ["find-cluster", "--name=ml", "--profile", "prod", "--text"],
+  ["cluster", "list"],
+  ["cluster", "list", "--state", "RUNNING", "--json"],
+  ["--host", "https://x.cloud.databricks.com", "cluster", "--json", "list"],
 ];
 
 Deno.test("the fast path takes the usual command lines of the seed's commands, read as commander reads them", async () => {
@@ -102,7 +111,12 @@ Deno.test("the fast path declines what commander must answer: help, version, unk
       ["--force", "create", "--session-name", "s"],
       ["create", "--session-name", "s", "--force=yes"],
       ["stauts"],
-      ["cluster", "list"],
+      ["cluster"],
+      ["cluster", "get", "0123"],
+      ["cluster", "list", "extra"],
+      ["list"],
+      ["find-cluster"], // --name missing
+      ["find-cluster", "--state", "RUNNING", "--name", "x"], // cluster list's option
       ["repl", "history"],
       ["exec", "exec", "--command", "x", "--tag", "t"],
     ]
@@ -126,8 +140,12 @@ function rng(seed: number) {
 Deno.test("on a random corpus, whatever the fast path accepts commander reads the same way", async () => {
   const random = rng(9);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
-  const words = [...REPL_COMMANDS.map((c) => c.name), "cluster", "bogus", "help"];
-  const flags = [...GLOBAL_OPTIONS, ...REPL_COMMANDS.flatMap((c) => c.options)].flatMap((o) => {
+  const commands = [
+    ...REPL_COMMANDS.map((c) => ({ path: [c.name], options: c.options })),
+    ...CLUSTER_COMMANDS.map((c) => ({ path: [...c.path], options: c.options })),
+  ];
+  const words = [...commands.flatMap((c) => c.path), "get", "bogus", "help"];
+  const flags = [...GLOBAL_OPTIONS, ...commands.flatMap((c) => c.options)].flatMap((o) => {
     const n = flagNames(o);
     return [n.long, ...(n.short ? [n.short] : []), ...(n.takesValue ? [`${n.long}=`] : [])];
   });
@@ -156,7 +174,7 @@ Deno.test("on a random corpus, whatever the fast path accepts commander reads th
     if (random() < 0.6) {
       // A near-valid line: a command, its options (required ones mostly present) and global flags in
       // random order, each value of a random shape, with an occasional odd word dropped in.
-      const command = pick(REPL_COMMANDS);
+      const command = pick(commands);
       const opts = [...command.options, ...GLOBAL_OPTIONS].filter((
         o,
       ) => (o.required ? random() < 0.9 : random() < 0.4));
@@ -171,7 +189,11 @@ Deno.test("on a random corpus, whatever the fast path accepts commander reads th
       });
       parts.sort(() => random() - 0.5);
       const at = Math.floor(random() * (parts.length + 1));
-      parts.splice(at, 0, [command.name]);
+      // A two-word command sometimes has a global flag between its words (commander takes that too).
+      const between = command.path.length > 1 && random() < 0.3
+        ? [pick(["--json", "--debug", "--text"])]
+        : [];
+      parts.splice(at, 0, [command.path[0], ...between, ...command.path.slice(1)]);
       if (random() < 0.1) parts.splice(Math.floor(random() * parts.length), 0, [pick(odd)]);
       argv.push(...parts.flat());
     } else {
