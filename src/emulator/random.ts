@@ -25,16 +25,23 @@ function mix(seed: number, label: string): number {
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-/** mulberry32: tiny, fast and good enough for ids (not for cryptography). */
-export function createRng(seed: number, label: string): Rng {
-  let a = mix(seed, label);
-  const next = () => {
+/**
+ * mulberry32: numbers in [0, 1) from a 32-bit seed; tiny, fast and good enough for ids and test corpora
+ * (not for cryptography). The suites and the fast-path corpus test replay their seeds with it too.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function createRng(seed: number, label: string): Rng {
+  const next = mulberry32(mix(seed, label));
   const int = (n: number) => Math.floor(next() * n);
   const pick = (alphabet: string, length: number) => {
     let s = "";

@@ -81,3 +81,15 @@ export function testEmulator(opts: EmulatorOptions = {}): TestEmulator {
   };
   return te;
 }
+
+/** Uploads a workspace FILE (import-file, overwriting), creating its parent folders. */
+export async function uploadFile(te: TestEmulator, path: string, content: string): Promise<void> {
+  const parent = path.slice(0, path.lastIndexOf("/"));
+  const made = await te.post("/api/2.0/workspace/mkdirs", { path: parent });
+  if (made.status !== 200) throw new Error(`mkdirs ${parent}: ${made.status} ${made.text}`);
+  const r = await te.call("POST", `/api/2.0/workspace-files/import-file${path}?overwrite=true`, {
+    body: content,
+    headers: { "content-type": "application/octet-stream" },
+  });
+  if (r.status !== 200) throw new Error(`import-file ${path}: ${r.status} ${r.text}`);
+}

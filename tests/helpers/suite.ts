@@ -7,6 +7,7 @@ import { assert, assertEquals } from "./assert.ts";
 import type { CliResult } from "./cli.ts";
 import type { Served } from "./served.ts";
 import { EXIT_CODES } from "../../src/errors.ts";
+import { mulberry32 } from "../../src/emulator/random.ts";
 
 type J = Record<string, unknown>;
 
@@ -35,14 +36,7 @@ export function seeded(suite: string): Rng {
   const fromEnv = Deno.env.get("DBXR_SUITE_SEED");
   const seed = fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : Date.now() % 1_000_000;
   say(`${suite}: seed ${seed} (DBXR_SUITE_SEED=${seed} replays it)`);
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     seed,
     int: (n) => Math.floor(next() * n),

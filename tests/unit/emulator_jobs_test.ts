@@ -3,7 +3,7 @@
 // importable), cancel, timeouts, idempotency, setup failures and the workspace's active-run limit.
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { type CallResult, type TestEmulator, testEmulator } from "../helpers/emulator.ts";
+import { type CallResult, type TestEmulator, testEmulator, uploadFile } from "../helpers/emulator.ts";
 
 const ANALYTICS = "analytics-shared-ml";
 const ME = "dbxr-dev@example.com";
@@ -13,17 +13,6 @@ const TRACE_ID = /\n\[Trace ID: 00-[0-9a-f]{32}-[0-9a-f]{16}-00\]$/;
 const TERMINAL = ["TERMINATED", "SKIPPED", "INTERNAL_ERROR"];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Uploads a workspace FILE (import-file), creating its parent folders. */
-async function upload(te: TestEmulator, path: string, content: string): Promise<void> {
-  const parent = path.slice(0, path.lastIndexOf("/"));
-  assertEquals((await te.post("/api/2.0/workspace/mkdirs", { path: parent })).status, 200);
-  const r = await te.call("POST", `/api/2.0/workspace-files/import-file${path}?overwrite=true`, {
-    body: content,
-    headers: { "content-type": "application/octet-stream" },
-  });
-  assertEquals(r.status, 200, r.text);
-}
 
 async function submit(te: TestEmulator, body: unknown, version = "2.2"): Promise<number> {
   const r = await te.post(`/api/${version}/jobs/runs/submit`, body);
@@ -64,7 +53,7 @@ function pythonTask(key: string, file: string, extra: Record<string, unknown> = 
 Deno.test("a run on a running cluster: RUNNING, then TERMINATING, then TERMINATED SUCCESS with its logs", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/job/hello.py`,
     "print('hello from job')\nimport sys\nprint('oops', file=sys.stderr)\n\n",
@@ -146,7 +135,7 @@ Deno.test("a run on a running cluster: RUNNING, then TERMINATING, then TERMINATE
 Deno.test("__file__ is not defined: the task FAILED, get-output's error and IPython error_trace, the run's roll-up", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/job/uses_file.py`,
     "import pathlib\nprint('before')\nhere = pathlib.Path(__file__).parent\n",
@@ -193,7 +182,7 @@ Deno.test("__file__ is not defined: the task FAILED, get-output's error and IPyt
 Deno.test("the script's world: argv from parameters, CWD, __name__, notebook globals, runtime version", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `/Workspace/Shared/tools/show.py`,
     [
@@ -236,9 +225,9 @@ Deno.test("/Workspace: os.path and copytree see the files, imports from it fail,
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
   const agent = `${HOME}/agents/my_agent`;
-  await upload(te, `${agent}/tools/__init__.py`, "");
-  await upload(te, `${agent}/tools/my_tool.py`, "def my_function():\n    return 'tool says hi'\n");
-  await upload(
+  await uploadFile(te, `${agent}/tools/__init__.py`, "");
+  await uploadFile(te, `${agent}/tools/my_tool.py`, "def my_function():\n    return 'tool says hi'\n");
+  await uploadFile(
     te,
     `${agent}/log_model.py`,
     [
@@ -286,9 +275,9 @@ Deno.test("/Workspace: os.path and copytree see the files, imports from it fail,
 Deno.test("two tasks run in parallel, each with its own output; depends_on waits; an upstream failure skips", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/two/a.py`, "print('task a')");
-  await upload(te, `${HOME}/two/b.py`, "print('task b')");
-  await upload(te, `${HOME}/two/boom.py`, "raise ValueError('bad input')");
+  await uploadFile(te, `${HOME}/two/a.py`, "print('task a')");
+  await uploadFile(te, `${HOME}/two/b.py`, "print('task b')");
+  await uploadFile(te, `${HOME}/two/boom.py`, "raise ValueError('bad input')");
   const runId = await submit(te, {
     tasks: [
       pythonTask("a", `${HOME}/two/a.py`, { existing_cluster_id: cluster }),
@@ -337,7 +326,7 @@ Deno.test("logs keep the last N bytes with logs_truncated (5 MB by default, N se
   assertEquals(te.emu.control.jobRuns().logs_limit_bytes, 5 * 1024 * 1024);
   const set = await te.post("/__emulator/jobs/logs-limit", { bytes: 18 });
   assertEquals(set.body, { bytes: 18 });
-  await upload(te, `${HOME}/loud.py`, "for i in range(100):\n    print(f'line {i:03d}')\n");
+  await uploadFile(te, `${HOME}/loud.py`, "for i in range(100):\n    print(f'line {i:03d}')\n");
   const runId = await submit(te, {
     tasks: [pythonTask("loud", `${HOME}/loud.py`, { existing_cluster_id: cluster })],
   });
@@ -351,8 +340,8 @@ Deno.test("logs keep the last N bytes with logs_truncated (5 MB by default, N se
 Deno.test("sys.exit(0) succeeds, sys.exit(3) fails with SystemExit", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/exit0.py`, "import sys\nprint('bye')\nsys.exit(0)\nprint('not reached')");
-  await upload(te, `${HOME}/exit3.py`, "import sys\nsys.exit(3)");
+  await uploadFile(te, `${HOME}/exit0.py`, "import sys\nprint('bye')\nsys.exit(0)\nprint('not reached')");
+  await uploadFile(te, `${HOME}/exit3.py`, "import sys\nsys.exit(3)");
   const ok = await submit(te, {
     tasks: [pythonTask("t", `${HOME}/exit0.py`, { existing_cluster_id: cluster })],
   });
@@ -370,7 +359,7 @@ Deno.test("sys.exit(0) succeeds, sys.exit(3) fails with SystemExit", async () =>
 Deno.test("runs/cancel: the script gets KeyboardInterrupt and the run ends CANCELED / USER_CANCELED", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/slow.py`,
     [
@@ -428,7 +417,7 @@ Deno.test("runs/cancel: the script gets KeyboardInterrupt and the run ends CANCE
 Deno.test("timeout_seconds: the task is stopped and the run ends TIMEDOUT", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/forever.py`, "import time\nwhile True:\n    time.sleep(0.05)\n");
+  await uploadFile(te, `${HOME}/forever.py`, "import time\nwhile True:\n    time.sleep(0.05)\n");
   const runId = await submit(te, {
     tasks: [
       pythonTask("forever", `${HOME}/forever.py`, { existing_cluster_id: cluster, timeout_seconds: 30 }),
@@ -450,7 +439,7 @@ Deno.test("timeout_seconds: the task is stopped and the run ends TIMEDOUT", asyn
 Deno.test("idempotency_token: the same token answers the same run and starts nothing new", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/once.py`, "print('once')");
+  await uploadFile(te, `${HOME}/once.py`, "print('once')");
   const body = {
     idempotency_token: "deploy-2026-01-15",
     tasks: [pythonTask("once", `${HOME}/once.py`, { existing_cluster_id: cluster })],
@@ -476,7 +465,7 @@ const NEW_CLUSTER = {
 
 Deno.test("new_cluster: PENDING while the job cluster starts (delay / timeScale), then it runs and the cluster goes", async () => {
   await using te = testEmulator({ timeScale: 10 }); // the cluster's PENDING: 20 s / 10 = 2 s of emulator time
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/on_job_cluster.py`,
     "print(spark.conf.get('spark.databricks.clusterUsageTags.clusterName'))",
@@ -512,7 +501,7 @@ Deno.test("new_cluster: PENDING while the job cluster starts (delay / timeScale)
 
 Deno.test("an unknown spark_version (the seed's missing -cpu-) fails the run at setup, as Databricks does", async () => {
   await using te = testEmulator({ timeScale: 10 });
-  await upload(te, `${HOME}/log_model.py`, "print('never runs')");
+  await uploadFile(te, `${HOME}/log_model.py`, "print('never runs')");
   for (const version of ["16.4.x-ml-scala2.12", "15.4.x-ml-scala2.12"]) {
     const runId = await submit(te, {
       tasks: [
@@ -555,7 +544,7 @@ Deno.test("an unknown spark_version (the seed's missing -cpu-) fails the run at 
 Deno.test("a terminated all-purpose cluster is started by the run; a deleted one fails it", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId("dbxr-dev-terminated");
-  await upload(te, `${HOME}/hi.py`, "print('hi')");
+  await uploadFile(te, `${HOME}/hi.py`, "print('hi')");
   const runId = await submit(te, {
     tasks: [pythonTask("t", `${HOME}/hi.py`, { existing_cluster_id: cluster })],
   });
@@ -650,7 +639,7 @@ Deno.test("python_file: a notebook or a missing file cannot be read; relative pa
 Deno.test("the legacy single-task body and serverless tasks with an environment run too", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/legacy.py`,
     "import os, sys\nprint(sys.argv[1:], os.environ['DATABRICKS_RUNTIME_VERSION'])",
@@ -679,8 +668,8 @@ Deno.test("the legacy single-task body and serverless tasks with an environment 
 Deno.test("the workspace's active task-run limit: a run beyond it is skipped, or queued when queue.enabled", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
-  await upload(te, `${HOME}/quick.py`, "print('quick')");
+  await uploadFile(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
+  await uploadFile(te, `${HOME}/quick.py`, "print('quick')");
   assertEquals((await te.post("/__emulator/jobs/run-limit", { limit: 1 })).body, { limit: 1 });
   const holding = await submit(te, {
     tasks: [pythonTask("hold", `${HOME}/hold.py`, { existing_cluster_id: cluster })],
@@ -712,8 +701,8 @@ Deno.test("the workspace's active task-run limit: a run beyond it is skipped, or
 Deno.test("runs/list: newest first, active_only / completed_only, limit and page tokens, run_type", async () => {
   await using te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/quick.py`, "print('quick')");
-  await upload(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
+  await uploadFile(te, `${HOME}/quick.py`, "print('quick')");
+  await uploadFile(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
   const ids: number[] = [];
   for (let i = 0; i < 3; i++) {
     ids.push(
@@ -755,7 +744,7 @@ Deno.test("runs/list: newest first, active_only / completed_only, limit and page
 Deno.test("reset and close kill every task process; the control API lists runs", async () => {
   const te = testEmulator({ timeScale: 10 });
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/hold.py`,
     "import subprocess, time\nsubprocess.Popen(['sleep', '60'])\ntime.sleep(60)",
@@ -788,7 +777,7 @@ Deno.test("reset and close kill every task process; the control API lists runs",
     assert(i < 500, "the task process survived the reset");
     await sleep(10);
   }
-  await upload(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
+  await uploadFile(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
   await submit(te, { tasks: [pythonTask("h", `${HOME}/hold.py`, { existing_cluster_id: cluster })] });
   const second = await pidOf();
   await te.emu.close();
@@ -797,7 +786,7 @@ Deno.test("reset and close kill every task process; the control API lists runs",
 
 Deno.test("DBR 13 starts in the driver directory; a cluster terminated under a running task fails it", async () => {
   await using te = testEmulator({ timeScale: 10 });
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/where.py`,
     "import os, time\nprint(os.getcwd(), os.environ['DATABRICKS_RUNTIME_VERSION'])",
@@ -814,7 +803,7 @@ Deno.test("DBR 13 starts in the driver directory; a cluster terminated under a r
   assertEquals((await getOutput(te, run.tasks[0].run_id)).body.logs, "/databricks/driver 13.3\n");
 
   const cluster = await te.clusterId(ANALYTICS);
-  await upload(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
+  await uploadFile(te, `${HOME}/hold.py`, "import time\ntime.sleep(60)");
   const held = await submit(te, {
     tasks: [pythonTask("t", `${HOME}/hold.py`, { existing_cluster_id: cluster })],
   });
@@ -833,7 +822,7 @@ Deno.test("run ids differ between emulators unless a seed is pinned (a restart n
   const firstRunId = async (seed: number | undefined) => {
     await using te = testEmulator({ seed, timeScale: 10 });
     const cluster = await te.clusterId(ANALYTICS);
-    await upload(te, `${HOME}/job/ids.py`, "print('x')\n");
+    await uploadFile(te, `${HOME}/job/ids.py`, "print('x')\n");
     const runId = await submit(te, {
       run_name: "ids",
       tasks: [pythonTask("main", `${HOME}/job/ids.py`, { existing_cluster_id: cluster })],

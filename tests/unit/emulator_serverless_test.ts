@@ -4,22 +4,12 @@
 // refuses serverless submits.
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { type CallResult, type TestEmulator, testEmulator } from "../helpers/emulator.ts";
+import { type CallResult, type TestEmulator, testEmulator, uploadFile } from "../helpers/emulator.ts";
 import { libraryFailure } from "../../src/emulator/job_runs.ts";
 
 const HOME = "/Workspace/Users/dbxr-dev@example.com";
 const TERMINAL = ["TERMINATED", "SKIPPED", "INTERNAL_ERROR"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function upload(te: TestEmulator, path: string, content: string): Promise<void> {
-  const parent = path.slice(0, path.lastIndexOf("/"));
-  assertEquals((await te.post("/api/2.0/workspace/mkdirs", { path: parent })).status, 200);
-  const r = await te.call("POST", `/api/2.0/workspace-files/import-file${path}?overwrite=true`, {
-    body: content,
-    headers: { "content-type": "application/octet-stream" },
-  });
-  assertEquals(r.status, 200, r.text);
-}
 
 function serverlessBody(file: string, spec: Record<string, unknown>, parameters: string[] = []) {
   return {
@@ -54,7 +44,7 @@ async function waitRun(te: TestEmulator, id: number, timeoutMs = 30_000): Promis
 
 Deno.test("serverless: PENDING until the start delay passes, no cluster, environment_key kept, a dependency python3 has installs offline into a venv of the task's own", async () => {
   await using te = testEmulator({ timeScale: 10 });
-  await upload(
+  await uploadFile(
     te,
     `${HOME}/sl/env.py`,
     "import os, sys, IPython\nprint(sys.argv[1:], os.environ['DATABRICKS_RUNTIME_VERSION'], " +
@@ -98,7 +88,7 @@ Deno.test("serverless: PENDING until the start delay passes, no cluster, environ
 
 Deno.test("serverless: a dependency pip cannot install fails the task at setup with LIBRARY_INSTALLATION_ERROR and pip's message; the script never runs", async () => {
   await using te = testEmulator({ timeScale: 10 });
-  await upload(te, `${HOME}/sl/never.py`, "open('/tmp/dbxr_serverless_should_not_run', 'w')\n");
+  await uploadFile(te, `${HOME}/sl/never.py`, "open('/tmp/dbxr_serverless_should_not_run', 'w')\n");
   const id = await submit(
     te,
     serverlessBody(`${HOME}/sl/never.py`, {
@@ -125,7 +115,7 @@ Deno.test("serverless: a dependency pip cannot install fails the task at setup w
 
 Deno.test("serverless switched off: a serverless submit is refused with 400, classic runs are not; reset switches it back on", async () => {
   await using te = testEmulator({ timeScale: 10 });
-  await upload(te, `${HOME}/sl/x.py`, "print(1)\n");
+  await uploadFile(te, `${HOME}/sl/x.py`, "print(1)\n");
   assertEquals((await te.post("/__emulator/serverless", { enabled: false })).body, { enabled: false });
   assertEquals((await te.get("/__emulator/serverless")).body, { enabled: false });
   const r = await te.post("/api/2.2/jobs/runs/submit", serverlessBody(`${HOME}/sl/x.py`, { client: "2" }));

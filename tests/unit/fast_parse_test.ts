@@ -12,6 +12,7 @@ import { replCommands } from "../../src/cli/repl.ts";
 import { REPL_COMMANDS } from "../../src/cli/repl_commands.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { fakeCtx } from "../helpers/fake_ctx.ts";
+import { mulberry32 } from "../../src/emulator/random.ts";
 
 type Parsed = { invocation: FastInvocation; globals: GlobalFlags } | { error: string };
 
@@ -125,20 +126,8 @@ Deno.test("the fast path declines what commander must answer: help, version, unk
   }
 });
 
-/** Deterministic random numbers (mulberry32), so that a failure names a reproducible command line. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("on a random corpus, whatever the fast path accepts commander reads the same way", async () => {
-  const random = rng(9);
+  const random = mulberry32(9); // deterministic: a failure names a reproducible command line
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const commands = [
     ...REPL_COMMANDS.map((c) => ({ path: [c.name], options: c.options })),
