@@ -26,6 +26,23 @@ const isPosixSep = (code: number) => code === SLASH;
 const isWinSep = (code: number) => code === SLASH || code === BACKSLASH;
 const isDriveLetter = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
 
+/**
+ * For a path that starts with two separators: its server and share (`\\server\share`, or `\\.\x`,
+ * `\\?\x` for device paths) and where the share ends; undefined when either part is missing.
+ */
+function uncParts(path: string): { server: string; share: string; end: number } | undefined {
+  const len = path.length;
+  let j = 2;
+  while (j < len && !isWinSep(path.charCodeAt(j))) j++;
+  if (j === 2) return undefined; // no server
+  const server = path.slice(2, j);
+  while (j < len && isWinSep(path.charCodeAt(j))) j++;
+  if (j === len) return undefined; // no share
+  const shareStart = j;
+  while (j < len && !isWinSep(path.charCodeAt(j))) j++;
+  return { server, share: path.slice(shareStart, j), end: j };
+}
+
 /** Resolves `.` and `..` segments and squeezes separators (Node's normalizeString). */
 function normalizeString(
   path: string,
@@ -223,34 +240,21 @@ export const win32: PathFlavor = {
       isAbsolute = true;
       if (isWinSep(path.charCodeAt(1))) {
         // UNC (\\server\share) or a device path (\\.\ or \\?\).
-        let j = 2;
-        let last = j;
-        while (j < len && !isWinSep(path.charCodeAt(j))) j++;
-        if (j < len && j !== last) {
-          const firstPart = path.slice(last, j);
-          last = j;
-          while (j < len && isWinSep(path.charCodeAt(j))) j++;
-          if (j < len && j !== last) {
-            last = j;
-            while (j < len && !isWinSep(path.charCodeAt(j))) j++;
-            if (j === len || j !== last) {
-              if (firstPart === "." || firstPart === "?") {
-                device = `\\\\${firstPart}`;
-                rootEnd = 4;
-                const possible = path.slice(4, path.indexOf(":") + 1);
-                if (isReservedName(possible, possible.length - 1)) {
-                  device = `\\\\?\\${possible}`;
-                  rootEnd = 4 + possible.length;
-                }
-              } else if (j === len) {
-                // Only the server and the share: the root of the share.
-                return `\\\\${firstPart}\\${path.slice(last)}\\`;
-              } else {
-                device = `\\\\${firstPart}\\${path.slice(last, j)}`;
-                rootEnd = j;
-              }
-            }
+        const unc = uncParts(path);
+        if (unc?.server === "." || unc?.server === "?") {
+          device = `\\\\${unc.server}`;
+          rootEnd = 4;
+          const possible = path.slice(4, path.indexOf(":") + 1);
+          if (isReservedName(possible, possible.length - 1)) {
+            device = `\\\\?\\${possible}`;
+            rootEnd = 4 + possible.length;
           }
+        } else if (unc && unc.end === len) {
+          // Only the server and the share: the root of the share.
+          return `\\\\${unc.server}\\${unc.share}\\`;
+        } else if (unc) {
+          device = `\\\\${unc.server}\\${unc.share}`;
+          rootEnd = unc.end;
         }
       } else {
         rootEnd = 1;
@@ -373,26 +377,13 @@ export const win32: PathFlavor = {
       } else if (isWinSep(code)) {
         isAbsolute = true;
         if (isWinSep(path.charCodeAt(1))) {
-          let j = 2;
-          let last = j;
-          while (j < len && !isWinSep(path.charCodeAt(j))) j++;
-          if (j < len && j !== last) {
-            const firstPart = path.slice(last, j);
-            last = j;
-            while (j < len && isWinSep(path.charCodeAt(j))) j++;
-            if (j < len && j !== last) {
-              last = j;
-              while (j < len && !isWinSep(path.charCodeAt(j))) j++;
-              if (j === len || j !== last) {
-                if (firstPart !== "." && firstPart !== "?") {
-                  device = `\\\\${firstPart}\\${path.slice(last, j)}`;
-                  rootEnd = j;
-                } else {
-                  device = `\\\\${firstPart}`;
-                  rootEnd = 4;
-                }
-              }
-            }
+          const unc = uncParts(path);
+          if (unc?.server === "." || unc?.server === "?") {
+            device = `\\\\${unc.server}`;
+            rootEnd = 4;
+          } else if (unc) {
+            device = `\\\\${unc.server}\\${unc.share}`;
+            rootEnd = unc.end;
           }
         } else {
           rootEnd = 1;
